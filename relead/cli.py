@@ -1,0 +1,71 @@
+"""`python -m relead`: the core's commands. A thin layer over :mod:`relead.check`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from .check import check_repository
+
+__all__ = ["main", "date_arg", "add_common"]
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=Path("."),
+                        help="the repository to read (default: the current directory)")
+    parser.add_argument("--today", type=date_arg, metavar="YYYY-MM-DD",
+                        help="the day to judge dates against (default: today in the team's time zone)")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail on warnings too (for pull-request checks)")
+
+
+def _check(args) -> int:
+    result = check_repository(args.root, today=args.today, strict=args.strict)
+    out = sys.stdout
+    for p in result.problems:
+        print(p.format(), file=out)
+    n_err, n_warn = len(result.errors), len(result.warnings)
+    model = result.loaded.model
+    leads = f" in {len(model.leads)} leads" if model is not None else ""
+    if result.ok:
+        note = f", {n_warn} warning{'s' * (n_warn != 1)}" if n_warn else ""
+        print(f"ok: no errors{note}{leads} (as of {result.today})", file=out)
+        return EXIT_OK
+    why = f"{n_err} error{'s' * (n_err != 1)}"
+    if n_warn:
+        why += f", {n_warn} warning{'s' * (n_warn != 1)}" + (" (fatal with --strict)" if args.strict else "")
+    print(f"failed: {why}", file=out)
+    return EXIT_INVALID
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m relead",
+                                     description="relead's core commands: validate the data.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("check", help="validate leads.yaml, content/ and history/",
+                       description="Validate everything; list every problem with its file and line. "
+                                   "Exit 0 when clean, 1 on errors (or warnings with --strict), 2 on bad usage.")
+    add_common(p)
+    p.set_defaults(func=_check)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    if not args.root.is_dir():
+        print(f"error: {args.root} is not a directory", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130

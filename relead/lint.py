@@ -1,0 +1,36 @@
+"""Warnings: things that are valid but probably wrong (fatal with --strict)."""
+
+from __future__ import annotations
+
+from .derive import Derived
+from .problems import Problems
+
+__all__ = ["lint"]
+
+
+def lint(derived: Derived, problems: Problems) -> None:
+    model = derived.model
+    by_id = model.by_id
+    for why, ids in derived.hygiene.duplicates:
+        first = by_id[ids[0]]
+        for other in ids[1:]:
+            lead = by_id[other]
+            problems.warning(lead.file, ("leads", lead.index, "id"),
+                             f"looks like a duplicate of `{first.id}` ({why})",
+                             "merge the two leads, or tell them apart", lead=lead.id)
+    target = model.settings.scoring.touch_target
+    for lead_id in derived.hygiene.given_up_early:
+        st = derived.states[lead_id]
+        lead = st.lead
+        problems.warning(lead.file, ("leads", lead.index, "lost"),
+                         f"given up after {st.touches} touch{'es' if st.touches != 1 else ''} "
+                         f"(fewer than {target})",
+                         "set `recycle_on` or enrol it in a campaign: most sales close after the fifth contact",
+                         lead=lead.id)
+    known = model.by_id
+    for lead_id in sorted(set(model.history.by_lead) - set(known)):
+        rec = model.history.by_lead[lead_id][0]
+        problems.warning(f"history/{rec.day[:4]}/{rec.day[5:7]}", (),
+                         f"history has records for `{lead_id}`, which is not in the leads",
+                         "ids are never reused: restore the lead, or leave the records as they are",
+                         line=1)

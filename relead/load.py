@@ -1,0 +1,199 @@
+"""Reading a relead repository from disk into the model, with every problem located.
+
+This is the one place the core reads files. ``load`` never raises for bad
+input: it returns the problems, each with its file and line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from .check_content import campaign_from, message_from, page_from, split_front_matter
+from .check_leads import leads_from
+from .check_settings import settings_from
+from .history import History, read_history
+from .model import Model
+from .problems import ERROR, Problem, Problems
+from .yamlparse import YamlSyntaxError, locate, parse_checked
+
+__all__ = ["Loaded", "load", "today_in", "SETTINGS_FILE", "LEADS_FILE"]
+
+SETTINGS_FILE = "content/settings.yaml"
+LEADS_FILE = "leads.yaml"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What :func:`load` found: the model when there are no errors, and every problem."""
+
+    model: Model | None
+    problems: tuple[Problem, ...]
+    today: dt.date
+    texts: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def located(self, extra: Problems | None = None) -> tuple[Problem, ...]:
+        """Every problem (and ``extra``'s), with its line, sorted by file and line."""
+        items = list(self.problems) + (list(extra.items) if extra else [])
+        return _located(items, self.texts)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity != ERROR)
+
+
+def today_in(timezone: str | None) -> dt.date:
+    """Today in the team's time zone (the default for every --today)."""
+    try:
+        return dt.datetime.now(ZoneInfo(timezone)).date() if timezone else dt.date.today()
+    except Exception:  # an invalid zone is reported by validation; the date still has to be something
+        return dt.date.today()
+
+
+@dataclass
+class _Sources:
+    """Texts read so far, kept only to locate problems in them afterwards."""
+
+    root: Path
+    texts: dict[str, tuple[str, int]] = field(default_factory=dict)   # file -> (yaml text, line offset)
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def read(self, path: Path, problems: Problems) -> str | None:
+        file = self.rel(path)
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            problems.error(file, (), f"the file is not UTF-8 text (byte {exc.start})",
+                           "save it as UTF-8", line=1)
+        except OSError as exc:
+            problems.error(file, (), f"cannot read the file ({exc.strerror})",
+                           "check it exists and is readable", line=1)
+        return None
+
+    def parse(self, file: str, text: str, problems: Problems, *, offset: int = 0):
+        """Parse YAML; (ok, value). Syntax errors and duplicate keys become problems."""
+        self.texts[file] = (text, offset)
+        try:
+            value, dups = parse_checked(text)
+        except YamlSyntaxError as exc:
+            problems.error(file, (), exc.message, "fix the indentation, quotes or brackets on that line",
+                           line=exc.line + offset)
+            return False, None
+        for path, first, again in dups:
+            problems.error(file, path, f"`{path[-1]}` appears twice (also on line {first + offset})",
+                           "keep one of them", line=again + offset)
+        return True, value
+
+
+def load(root: Path | str, *, today: dt.date | None = None) -> Loaded:
+    """Load and validate everything under ``root``; never raises for bad input."""
+    root = Path(root)
+    problems = Problems()
+    src = _Sources(root)
+
+    settings = None
+    settings_path = root / SETTINGS_FILE
+    if not settings_path.is_file():
+        problems.error(SETTINGS_FILE, (), "there is no settings file",
+                       "create content/settings.yaml (see docs/formats.md)")
+    else:
+        text = src.read(settings_path, problems)
+        if text is not None:
+            ok, raw = src.parse(SETTINGS_FILE, text, problems)
+            if ok:
+                settings = settings_from(raw, SETTINGS_FILE, problems)
+    if today is None:
+        today = today_in(settings.timezone if settings else None)
+
+    messages = {}
+    for path in sorted((root / "content" / "messages").rglob("*.md")):
+        key = path.relative_to(root / "content" / "messages").with_suffix("").as_posix()
+        file = src.rel(path)
+        text = src.read(path, problems)
+        if text is None:
+            continue
+        front, _body, _ = split_front_matter(text)
+        ok, data = src.parse(file, front, problems, offset=1) if front else (True, None)
+        if ok:
+            msg = message_from(key, file, text, problems, data)
+            if msg is not None:
+                messages[key] = msg
+
+    pages = []
+    for path in sorted((root / "content" / "pages").glob("*.md")):
+        file = src.rel(path)
+        text = src.read(path, problems)
+        if text is None:
+            continue
+        front, _body, _ = split_front_matter(text)
+        ok, data = src.parse(file, front, problems, offset=1) if front else (True, None)
+        if ok:
+            page = page_from(path.stem, file, text, problems, data)
+            if page is not None:
+                pages.append(page)
+    pages.sort(key=lambda p: (p.order, p.slug))
+
+    campaign_paths = sorted((root / "content" / "campaigns").glob("*.yaml"))
+    campaign_ids = {p.stem for p in campaign_paths}
+    campaigns = {}
+    for path in campaign_paths:
+        file = src.rel(path)
+        text = src.read(path, problems)
+        if text is None:
+            continue
+        ok, raw = src.parse(file, text, problems)
+        if ok:
+            camp = campaign_from(path.stem, file, raw, problems, settings=settings,
+                                 campaign_ids=campaign_ids, messages=messages)
+            if camp is not None:
+                campaigns[camp.id] = camp
+
+    lead_paths = [root / LEADS_FILE] if (root / LEADS_FILE).is_file() else []
+    lead_paths += sorted((root / "leads").glob("*.yaml"))
+    if not lead_paths:
+        problems.error(LEADS_FILE, (), "there is no leads file",
+                       "create leads.yaml starting with `leads:` (see docs/formats.md)")
+    leads = []
+    seen: dict[str, tuple[str, int]] = {}
+    for path in lead_paths:
+        file = src.rel(path)
+        text = src.read(path, problems)
+        if text is None:
+            continue
+        ok, raw = src.parse(file, text, problems)
+        del text
+        if ok:
+            leads.extend(leads_from(raw, file, problems, settings=settings, campaign_ids=campaign_ids,
+                                    today=today, seen=seen))
+        del raw
+
+    history = read_history(root / "history", problems, rel_to=root)
+
+    model = None
+    if not problems.errors and settings is not None:
+        model = Model(settings=settings, leads=tuple(leads), campaigns=MappingProxyType(campaigns),
+                      messages=MappingProxyType(messages), pages=tuple(pages), history=history,
+                      by_id=MappingProxyType({lead.id: lead for lead in leads}))
+    return Loaded(model, tuple(problems.items), today, src.texts)
+
+
+def _located(items: list[Problem], texts: dict[str, tuple[str, int]]) -> tuple[Problem, ...]:
+    pending: dict[str, list[int]] = {}
+    for i, p in enumerate(items):
+        if p.line is None and p.file in texts:
+            pending.setdefault(p.file, []).append(i)
+    for file, indexes in pending.items():
+        text, offset = texts[file]
+        lines = locate(text, [items[i].path for i in indexes])
+        for i in indexes:
+            items[i] = items[i].located(lines[items[i].path] + offset)
+    return tuple(sorted(items, key=lambda p: (p.file, p.line or 0, p.severity, p.message)))

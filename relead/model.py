@@ -1,0 +1,260 @@
+"""The immutable model: what loading and validation produce, and everything else reads.
+
+Frozen dataclasses with slots; mappings are read-only views. Values are already
+checked and normalised (phones in E.164, ``lost.stage`` resolved), so code that
+reads the model never re-validates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from .history import History
+
+__all__ = [
+    "TeamMember", "LostReason", "Scoring", "Window", "Sending", "Sender", "Settings",
+    "Loss", "Lead", "Step", "Variant", "OutcomeRule", "Audience", "Campaign", "Message",
+    "Page", "Model", "frozen_map",
+]
+
+
+def frozen_map(d: Mapping | None = None) -> Mapping:
+    return MappingProxyType(dict(d or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    key: str
+    name: str
+    email: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LostReason:
+    key: str
+    label: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """Points for SPEC 3.5's priority score; docs/formats.md explains each."""
+
+    temperature: Mapping[str, float] = field(
+        default_factory=lambda: frozen_map({"hot": 30, "warm": 18, "cold": 6}))
+    stage: Mapping[str, float] = field(default_factory=frozen_map)
+    value_per_point: float = 1000
+    value_max_points: float = 20
+    recycle_due: float = 15
+    decision_maker: float = 8
+    old_loss_months: int = 24
+    old_loss_factor: float = 0.5
+    touch_target: int = 7
+    per_missing_touch: float = 2
+    coolest_first: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: dt.time
+    end: dt.time
+
+    def contains(self, t: dt.time) -> bool:
+        return self.start <= t < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Sending:
+    daily_caps: Mapping[str, int] = field(default_factory=lambda: frozen_map({"email": 200, "sms": 50}))
+    per_lead_per_7_days: int = 2
+    send_window: Window = Window(dt.time(9, 0), dt.time(17, 0))
+    business_days: tuple[int, ...] = (0, 1, 2, 3, 4)   # date.weekday() numbers
+    steps_in_business_days: bool = True
+    holidays: frozenset[dt.date] = frozenset()
+    max_failure_share: float = 0.2
+    sms_per_second: float = 5
+    email_per_second: float = 0     # 0: no limit
+
+    def is_business_day(self, day: dt.date) -> bool:
+        return day.weekday() in self.business_days and day not in self.holidays
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    name: str
+    email: str
+    postal_address: str
+    reply_to: str | None = None
+    unsubscribe_email: str | None = None
+    unsubscribe_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    team: Mapping[str, TeamMember]
+    timezone: str
+    funnel: tuple[str, ...]
+    lost_reasons: Mapping[str, LostReason]
+    sender: Sender
+    currency: str = "USD"
+    phone_region: str = "US"      # country of numbers written without a +country code
+    scoring: Scoring = Scoring()
+    sending: Sending = Sending()
+
+    def stage_index(self, stage: str) -> int:
+        return self.funnel.index(stage)
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    date: dt.date
+    stage: str            # as given, else the furthest stage reached on or before `date`
+    reason: str
+    temperature: str | None = None
+    note: str = ""
+    stage_given: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    id: str
+    file: str
+    index: int                     # position in its file's `leads:` list
+    name: str = ""
+    company: str = ""
+    title: str = ""
+    email: str = ""
+    phone: str = ""                # E.164
+    phone_written: str = ""        # as written in the file
+    timezone: str = ""
+    source: str = ""
+    owner: str = ""
+    value: float = 0
+    interest: str = ""
+    decision_maker: bool | None = None
+    tags: tuple[str, ...] = ()
+    follow_up: dt.date | None = None
+    reached: Mapping[str, dt.date] = field(default_factory=frozen_map)
+    lost: Loss | None = None
+    recycle_on: dt.date | None = None
+    campaign: str = ""
+    consent_email: bool = True
+    consent_sms: bool = False
+    do_not_contact: bool = False
+    touches: int = 0               # contact attempts made before relead's history
+    notes: str = ""
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""
+
+    @property
+    def display_name(self) -> str:
+        if self.name and self.company:
+            return f"{self.name} ({self.company})"
+        return self.name or self.company
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.email or self.phone)
+
+    @property
+    def incomplete(self) -> bool:
+        return "incomplete" in self.tags
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    day: int
+    channel: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    key: str
+    hook: str
+    messages: Mapping[str, str] = field(default_factory=frozen_map)   # step message -> this variant's
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRule:
+    stage: str | None = None
+    then: str | None = None
+    review_after_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """All conditions must hold; an empty tuple means any."""
+
+    status: tuple[str, ...] = ("lost",)
+    temperature: tuple[str, ...] = ()
+    lost_stage: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    min_value: float = 0
+    lost_before_days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: str
+    file: str
+    name: str
+    hook: str
+    steps: tuple[Step, ...]
+    description: str = ""
+    audience: Audience | None = None      # None: enrols only leads that name it (or hand-offs)
+    priority: int = 0
+    max_new_per_day: int = 25
+    paused: bool = False
+    variants: tuple[Variant, ...] = ()
+    outcomes: Mapping[str, OutcomeRule] = field(default_factory=frozen_map)
+
+    def hook_for(self, variant: str) -> str:
+        for v in self.variants:
+            if v.key == variant and v.hook:
+                return v.hook
+        return self.hook
+
+    def message_for(self, step: Step, variant: str) -> str:
+        for v in self.variants:
+            if v.key == variant:
+                return v.messages.get(step.message, step.message)
+        return step.message
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    key: str          # path under content/messages without .md, e.g. "hot/remind"
+    file: str
+    subject: str
+    body: str
+    body_line: int    # line of the body's first line in the file
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    slug: str
+    file: str
+    title: str
+    order: int
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    settings: Settings
+    leads: tuple[Lead, ...]
+    campaigns: Mapping[str, Campaign]
+    messages: Mapping[str, Message]
+    pages: tuple[Page, ...]
+    history: History
+    by_id: Mapping[str, Lead] = field(default_factory=frozen_map)

@@ -1,0 +1,166 @@
+"""Each lead's derived state: status, funnel path and reachability, from leads.yaml and history/.
+
+A pure function of the model: ``derive_states(model)`` is what every later
+derivation (funnel, priorities, hygiene, the plan) starts from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Mapping
+
+from .history import Record
+from .model import Lead, Model, Settings
+
+__all__ = ["LeadState", "OutcomeRules", "derive_state", "derive_states", "STAGE_RESPONSES", "TOUCH_COUNTED"]
+
+# Responses that move a lead to a funnel stage (interested: the stage its campaign says).
+STAGE_RESPONSES = {"appointment": "appointment", "proposal": "proposal", "won": "won"}
+TOUCH_COUNTED = ("sent", "settled_sent")
+_CALL_OUTCOMES = ("called", "no_answer", "voicemail")
+_ALL_CHANNEL_STOPS = ("unsubscribed", "do_not_contact")
+
+
+@dataclass(frozen=True, slots=True)
+class LeadState:
+    lead: Lead
+    status: str
+    reached: Mapping[str, dt.date]      # leads.yaml's dates, moved on by responses in history
+    furthest: int                       # index of the furthest stage ever reached; -1: none
+    category: str | None                # of the lost reason
+    touches: int                        # before relead (leads.yaml) + sent since (history)
+    do_not_contact: bool                # leads.yaml, or recorded
+    unsubscribed: bool                  # every channel stopped by the lead
+    email_usable: bool
+    sms_usable: bool
+    phone_usable: bool                  # for calls
+    last_response: Record | None
+    enrolment: Record | None            # the latest `enrolled` record
+    dead_review_on: dt.date | None      # out_of_scope recorded: when to look again
+
+    @property
+    def contactable(self) -> bool:
+        """SPEC 3.5: can be contacted (email or phone, not do_not_contact, not opted out)."""
+        return (not self.do_not_contact and not self.unsubscribed
+                and (self.email_usable or self.phone_usable))
+
+    @property
+    def rankable(self) -> bool:
+        return self.status == "lost" and self.contactable
+
+
+DEFAULT_REVIEW_DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRules:
+    """Per campaign id ("" for none): where `interested` lands, when out-of-scope is reviewed."""
+
+    interested_stage: Mapping[str, str]
+    review_days: Mapping[str, int]
+
+    @classmethod
+    def of(cls, model: Model) -> "OutcomeRules":
+        default = model.settings.funnel[1]
+        stages, review = {"": default}, {"": DEFAULT_REVIEW_DAYS}
+        for cid, camp in model.campaigns.items():
+            rule = camp.outcomes.get("interested")
+            stages[cid] = rule.stage if rule is not None and rule.stage else default
+            rule = camp.outcomes.get("out_of_scope")
+            review[cid] = rule.review_after_days if rule is not None and rule.review_after_days \
+                else DEFAULT_REVIEW_DAYS
+        return cls(stages, review)
+
+
+def derive_states(model: Model) -> dict[str, LeadState]:
+    settings = model.settings
+    rules = OutcomeRules.of(model)
+    history = model.history.by_lead
+    return {lead.id: derive_state(lead, history.get(lead.id, ()), settings, rules)
+            for lead in model.leads}
+
+
+def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
+                 rules: OutcomeRules) -> LeadState:
+    funnel = settings.funnel
+    reached = lead.reached
+    lost = lead.lost
+    touches = lead.touches
+    dnc = lead.do_not_contact
+    unsubscribed = bounced = wrong_number = sms_stop = email_stop = False
+    last_response = enrolment = None
+    out_of_scope_on = None
+    review_days = DEFAULT_REVIEW_DAYS
+    if records:
+        reached = dict(reached)
+        for rec in records:
+            ev = rec.event
+            if ev in TOUCH_COUNTED:
+                touches += 1
+                continue
+            if ev in _CALL_OUTCOMES:
+                last_response = rec
+                if not rec.touch:       # a call nobody planned: still a touch
+                    touches += 1
+                continue
+            if ev == "enrolled":
+                enrolment = rec
+                continue
+            if ev in ("attempting", "failed", "deferred", "skipped", "settled_not_sent"):
+                continue
+            last_response = rec
+            stage = STAGE_RESPONSES.get(ev)
+            if ev == "interested":
+                stage = rules.interested_stage.get(rec.campaign, funnel[1])
+            if stage is not None:
+                _reach(reached, stage, dt.date.fromisoformat(rec.day), lost.date if lost else None)
+            elif ev in _ALL_CHANNEL_STOPS:
+                unsubscribed = unsubscribed or ev == "unsubscribed"
+                dnc = dnc or ev == "do_not_contact"
+            elif ev == "opted_out":
+                sms_stop = sms_stop or rec.channel == "sms"
+                email_stop = email_stop or rec.channel == "email"
+            elif ev == "bounced":
+                bounced = True
+            elif ev == "wrong_number":
+                wrong_number = True
+            elif ev == "out_of_scope":
+                out_of_scope_on = dt.date.fromisoformat(rec.day)
+                review_days = rules.review_days.get(rec.campaign, DEFAULT_REVIEW_DAYS)
+    furthest = -1
+    for i, stage in enumerate(funnel):
+        if stage in reached:
+            furthest = i
+    category = settings.lost_reasons[lost.reason].category if lost else None
+    status = _status(reached, lost, category, funnel[-1], out_of_scope_on is not None)
+    phone_usable = bool(lead.phone) and not wrong_number
+    return LeadState(
+        lead=lead, status=status, reached=reached, furthest=furthest, category=category,
+        touches=touches, do_not_contact=dnc, unsubscribed=unsubscribed,
+        email_usable=bool(lead.email) and lead.consent_email and not bounced and not email_stop,
+        sms_usable=phone_usable and lead.consent_sms and not sms_stop,
+        phone_usable=phone_usable, last_response=last_response, enrolment=enrolment,
+        dead_review_on=(out_of_scope_on + dt.timedelta(days=review_days)) if out_of_scope_on else None)
+
+
+def _reach(reached: dict, stage: str, day: dt.date, lost_on: dt.date | None) -> None:
+    """A response reached ``stage`` on ``day``: a first time, or again after the loss."""
+    prior = reached.get(stage)
+    if prior is None or (lost_on is not None and prior <= lost_on < day):
+        reached[stage] = day
+
+
+def _status(reached, lost, category, won_stage, out_of_scope_recorded) -> str:
+    won_on = reached.get(won_stage)
+    if lost is None:
+        if won_on is not None:
+            return "won"
+        return "dead" if out_of_scope_recorded else "open"
+    if won_on is not None and won_on > lost.date:
+        return "recovered"
+    if any(day > lost.date for stage, day in reached.items() if stage != won_stage):
+        return "back_in_funnel"
+    if category == "out_of_scope" or out_of_scope_recorded:
+        return "dead"
+    return "lost"

@@ -1,0 +1,31 @@
+"""The fixed words of the formats: channels, temperatures, statuses, categories."""
+
+__all__ = [
+    "CHANNELS", "TASK_CHANNELS", "SEND_CHANNELS", "TEMPERATURES", "STATUSES",
+    "CATEGORIES", "WEEKDAYS", "OUTCOME_RULES", "RESPONSES", "TOUCH_STATES",
+]
+
+CHANNELS = ("email", "sms", "call", "mail")
+SEND_CHANNELS = ("email", "sms")
+TASK_CHANNELS = ("call", "mail")
+
+TEMPERATURES = ("hot", "warm", "cold")
+
+# Order matters: the first matching row of SPEC 3.1's table wins.
+STATUSES = ("won", "recovered", "back_in_funnel", "dead", "lost", "open")
+
+CATEGORIES = ("not_ready", "competitor", "no_follow_up", "no_decision_maker", "out_of_scope", "other")
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Keys of a campaign's `outcomes:` mapping.
+OUTCOME_RULES = ("interested", "not_interested", "no_response", "out_of_scope")
+
+# What a person or a provider can say back, as recorded in history/.
+RESPONSES = (
+    "replied", "interested", "not_interested", "unsubscribed", "bounced", "wrong_number",
+    "out_of_scope", "appointment", "proposal", "won", "called", "no_answer", "voicemail",
+)
+
+# States of one touch, in history/.
+TOUCH_STATES = ("attempting", "sent", "failed", "deferred", "skipped", "settled_sent", "settled_not_sent")
