@@ -45,8 +45,12 @@ def funnel(states: Iterable[LeadState], settings: Settings) -> tuple[StageCount,
     return tuple(reversed(out))
 
 
+_SUMMARY_ORDER = ("open", "lost", "back_in_funnel", "recovered", "won", "dead")
+
+
 def status_counts(states: Iterable[LeadState]) -> dict[str, int]:
-    counts = dict.fromkeys(STATUSES, 0)
+    """Each lead once, by its current status (in summary.json's order)."""
+    counts = dict.fromkeys(_SUMMARY_ORDER, 0)
     total = 0
     for st in states:
         counts[st.status] += 1

@@ -27,7 +27,7 @@ class LeadState:
     lead: Lead
     status: str
     reached: Mapping[str, dt.date]      # leads.yaml's dates, moved on by responses in history
-    furthest: int                       # index of the furthest stage ever reached; -1: none
+    furthest: int                       # index of the furthest stage ever reached (0 at least)
     category: str | None                # of the lost reason
     touches: int                        # before relead (leads.yaml) + sent since (history)
     do_not_contact: bool                # leads.yaml, or recorded
@@ -128,7 +128,7 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
             elif ev == "out_of_scope":
                 out_of_scope_on = dt.date.fromisoformat(rec.day)
                 review_days = rules.review_days.get(rec.campaign, DEFAULT_REVIEW_DAYS)
-    furthest = -1
+    furthest = 0   # every lead in the file has entered the funnel, dated or not
     for i, stage in enumerate(funnel):
         if stage in reached:
             furthest = i

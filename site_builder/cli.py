@@ -1,0 +1,69 @@
+"""`python -m site_builder`: build the dashboard, or serve it on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import sys
+from pathlib import Path
+
+from relead.cli import add_common
+
+from .build import build
+
+__all__ = ["main"]
+
+
+def _build(args) -> int:
+    result = build(args.root, args.out, today=args.today, strict=args.strict)
+    checked = result.checked
+    for p in checked.problems:
+        print(p.format())
+    if not result.files:
+        n = len(checked.errors)
+        why = f"{n} error{'s' * (n != 1)}" if n else f"{len(checked.warnings)} warnings (--strict)"
+        print(f"build failed: {why}; nothing was written")
+        return 1
+    print(f"built {args.out}/: {result.files} files (as of {checked.today})")
+    return 0
+
+
+def _serve(args) -> int:
+    directory = Path(args.dir)
+    if not (directory / "index.html").is_file():
+        print(f"error: {directory}/index.html does not exist; run `make build` first", file=sys.stderr)
+        return 2
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
+        host, port = server.server_address[:2]
+        print(f"serving {directory}/ on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m site_builder",
+                                     description="Render relead's static dashboard.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("build", help="validate, then render the dashboard into --out",
+                       description="Validate the data, then write every page and the data exports. "
+                                   "Exit 1 on invalid data (nothing is written), 2 on bad usage.")
+    add_common(p)
+    p.add_argument("--out", type=Path, default=Path("_site"), help="output directory (default: _site)")
+    p.set_defaults(func=_build)
+    p = sub.add_parser("serve", help="serve the built site on 127.0.0.1")
+    p.add_argument("--dir", type=Path, default=Path("_site"), help="the built site (default: _site)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.set_defaults(func=_serve)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    if getattr(args, "root", None) is not None and not args.root.is_dir():
+        print(f"error: {args.root} is not a directory", file=sys.stderr)
+        return 2
+    return args.func(args)
