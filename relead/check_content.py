@@ -199,8 +199,8 @@ def _check_campaign_refs(file, data, steps, variants, outcomes, audience, hook, 
             problems.error(file, path + ("then",), f"unknown campaign `{rule.then}`",
                            did_you_mean(rule.then, campaign_ids)
                            or "name a file in content/campaigns/ (without .yaml)")
-        if rule.then == cid:
-            problems.error(file, path + ("then",), "a campaign cannot hand off to itself",
+        if rule.then == cid and name != "no_response":
+            problems.error(file, path + ("then",), "only `no_response` may hand a lead back to the same campaign",
                            "name another campaign, such as a nurture campaign")
     if audience is not None and settings is not None:
         refs = (("lost_stage", audience.lost_stage, settings.funnel),

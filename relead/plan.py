@@ -1,0 +1,398 @@
+"""The day's plan: who is enrolled in which campaign, and which touch each lead gets today.
+
+A pure function of (model, states, today). ``outreach`` sends it; the dashboard's
+Today page shows it. Nothing here reads the clock: time-of-day rules (send
+window, quiet hours) are checked at send time.
+
+Rules (SPEC 6 and docs/outreach.md):
+
+* A lead is in at most one campaign at a time. An explicit ``campaign:`` in
+  leads.yaml enrols it directly; otherwise the highest-``priority`` campaign
+  whose audience it matches, best-ranked leads first, up to the campaign's
+  ``max_new_per_day`` (enrolments already recorded today count).
+* A lead is not enrolled again in a campaign it has been through, unless a
+  ``recycle_on`` date has arrived since.
+* Step due days count from the enrolment day (business days when
+  ``steps_in_business_days``), and a late step pushes the later ones back so the
+  gaps between steps are kept. Nothing is planned on a day that is not a
+  business day.
+* At most one touch per lead per day, at most ``per_lead_per_7_days`` in any 7
+  days, at most ``daily_caps`` per channel per day (what was recorded today counts).
+* A sequence stops on any response, an opt-out, a bounce, ``do_not_contact`` or
+  a status change; then the campaign's ``outcomes`` apply: ``interested`` gives
+  the owner a task, ``not_interested`` and ``no_response`` (after the last step)
+  hand the lead to the ``then`` campaign.
+* A step whose channel cannot reach the lead (no consent, bounced, opted out)
+  is skipped, recorded as such, and the sequence moves on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .audience import in_audience
+from .history import Record, touch_id
+from .model import Campaign, Model, Sending
+from .priorities import Priority
+from .state import LeadState
+
+__all__ = ["Enrolment", "Touch", "Skip", "Stop", "DayPlan", "plan_day", "assign_variant",
+           "add_business_days", "INTERESTED_STEP"]
+
+INTERESTED_STEP = -1          # the owner's task after an `interested` response
+_DONE = frozenset(("attempting", "sent", "failed", "skipped", "settled_sent", "settled_not_sent"))
+_COUNTS_AS_TOUCH = frozenset(("attempting", "sent", "settled_sent"))
+_STOPPING = frozenset(("replied", "interested", "not_interested", "unsubscribed", "do_not_contact",
+                       "bounced", "wrong_number", "out_of_scope", "appointment", "proposal", "won",
+                       "called"))
+_FINISHED_STATUSES = frozenset(("won", "recovered", "back_in_funnel", "dead"))
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    lead: str
+    campaign: str
+    variant: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    id: str
+    lead: str
+    campaign: str
+    enrolment: str            # YYYY-MM-DD
+    step: int                 # 0-based; INTERESTED_STEP for the owner's follow-up task
+    channel: str
+    message: str              # key under content/messages ("" for the interested task)
+    variant: str
+    owner: str
+    why: str
+    first_sms: bool = False   # the campaign's first SMS to this lead: says how to opt out
+
+    @property
+    def is_task(self) -> bool:
+        return self.channel in ("call", "mail")
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A step that will never be sent (recorded as `skipped`), or a touch put off (not recorded)."""
+
+    lead: str
+    campaign: str
+    step: int
+    channel: str
+    reason: str
+    touch: str = ""           # set when the step is skipped for good
+    enrolment: str = ""
+    variant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    lead: str
+    campaign: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    day: dt.date
+    sending_day: bool
+    enrolments: tuple[Enrolment, ...] = ()
+    touches: tuple[Touch, ...] = ()
+    skipped: tuple[Skip, ...] = ()      # recorded: these steps are done
+    deferred: tuple[Skip, ...] = ()     # not recorded: due again on a later day
+    stopped: tuple[Stop, ...] = ()
+
+    def by_channel(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for t in self.touches:
+            counts[t.channel] = counts.get(t.channel, 0) + 1
+        return counts
+
+
+def assign_variant(campaign: Campaign, lead_id: str) -> str:
+    """Stable per lead and campaign: the same lead always gets the same variant."""
+    if not campaign.variants:
+        return ""
+    keys = sorted(v.key for v in campaign.variants)
+    h = int.from_bytes(hashlib.blake2b(f"{lead_id}\x1f{campaign.id}".encode(), digest_size=8).digest(), "big")
+    return keys[h % len(keys)]
+
+
+def add_business_days(start: dt.date, days: int, sending: Sending) -> dt.date:
+    day = start
+    while days > 0:
+        day += dt.timedelta(days=1)
+        if sending.is_business_day(day):
+            days -= 1
+    return day
+
+
+@dataclass
+class _Enrolled:
+    """A lead's current enrolment, read from its history."""
+
+    campaign: str
+    day: str
+    variant: str
+    done: set[int] = field(default_factory=set)
+    last_day: dict[int, str] = field(default_factory=dict)   # step -> day it was done
+    stopped_by: Record | None = None
+    task_done: bool = False
+
+
+@dataclass
+class _LeadHistory:
+    current: _Enrolled | None = None
+    past: dict[str, str] = field(default_factory=dict)   # campaign -> last enrolment day
+    touched_days: list[str] = field(default_factory=list)
+    first_sms_sent: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _read(records: tuple[Record, ...]) -> _LeadHistory:
+    h = _LeadHistory()
+    cur = None
+    for rec in records:
+        ev = rec.event
+        if ev == "enrolled":
+            cur = _Enrolled(rec.campaign, rec.enrolment or rec.day, rec.variant)
+            h.current = cur
+            h.past[rec.campaign] = cur.day
+            continue
+        if ev in _COUNTS_AS_TOUCH:
+            if not h.touched_days or h.touched_days[-1] != rec.day:
+                h.touched_days.append(rec.day)
+            if rec.channel == "sms":
+                h.first_sms_sent.add((rec.campaign, rec.enrolment))
+        if cur is None or rec.campaign != cur.campaign or rec.enrolment != cur.day:
+            if ev in _STOPPING and cur is not None and rec.day >= cur.day and cur.stopped_by is None:
+                cur.stopped_by = rec     # a response recorded without its campaign still stops it
+            continue
+        if ev in _DONE and rec.step:
+            step = int(rec.step)
+            if step == INTERESTED_STEP:
+                cur.task_done = True
+            else:
+                cur.done.add(step)
+                cur.last_day[step] = rec.day
+        elif ev in _STOPPING and cur.stopped_by is None:
+            cur.stopped_by = rec
+    return h
+
+
+def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Priority, ...],
+             today: dt.date) -> DayPlan:
+    settings = model.settings
+    sending = settings.sending
+    campaigns = model.campaigns
+    day = today.isoformat()
+    if not sending.is_business_day(today):
+        return DayPlan(today, False)
+
+    histories = {lid: _read(recs) for lid, recs in model.history.by_lead.items()}
+    empty = _LeadHistory()
+    order = {p.lead.id: p.rank for p in priorities}
+    ranked_ids = sorted(states, key=lambda lid: (order.get(lid, len(order) + 1), lid))
+
+    enrolments: list[Enrolment] = []
+    stopped: list[Stop] = []
+    active: dict[str, _Enrolled] = {}
+    handoff: dict[str, tuple[str, str]] = {}     # lead -> (campaign, why)
+    tasks: list[Touch] = []
+
+    # 1. Where each enrolled lead stands: running, or stopped/finished with an outcome.
+    for lid in ranked_ids:
+        h = histories.get(lid, empty)
+        cur = h.current
+        if cur is None or cur.campaign not in campaigns:
+            continue
+        camp = campaigns[cur.campaign]
+        st = states[lid]
+        if cur.stopped_by is not None:
+            ev = cur.stopped_by.event
+            if ev == "interested" and not cur.task_done:
+                rule = camp.outcomes.get("interested")
+                stage = rule.stage if rule and rule.stage else settings.funnel[1]
+                tasks.append(Touch(touch_id(lid, camp.id, cur.day, INTERESTED_STEP), lid, camp.id, cur.day,
+                                   INTERESTED_STEP, "call", "", cur.variant, st.lead.owner,
+                                   f"said they are interested on {cur.stopped_by.day}: call back "
+                                   f"(back in the funnel at {stage})"))
+            elif ev == "not_interested":
+                _handoff(handoff, camp, "not_interested", lid, h, st, today)
+            continue
+        if len(cur.done) >= len(camp.steps):
+            # No answer after the last step: wait as long as the last gap between steps
+            # before calling it no response (a nurture loop then keeps its rhythm).
+            last = dt.date.fromisoformat(max(cur.last_day.values(), default=cur.day))
+            steps = camp.steps
+            gap = steps[-1].day - steps[-2].day if len(steps) > 1 else 7
+            if _offset(last, max(gap, 1), sending) <= today:
+                _handoff(handoff, camp, "no_response", lid, h, st, today)
+            continue
+        if st.do_not_contact or st.unsubscribed:
+            stopped.append(Stop(lid, camp.id, "asked not to be contacted"))
+            continue
+        allowed = camp.audience.status if camp.audience else ("lost", "open")
+        if st.status in _FINISHED_STATUSES and st.status not in allowed:
+            stopped.append(Stop(lid, camp.id, f"now {st.status.replace('_', ' ')}"))
+            continue
+        active[lid] = cur
+
+    # 2. New enrolments: hand-offs, explicit campaigns, then audiences by priority.
+    new_today: dict[str, int] = {}
+    for lid in ranked_ids:
+        cur = histories.get(lid, empty).current
+        if cur is not None and cur.day == day:
+            new_today[cur.campaign] = new_today.get(cur.campaign, 0) + 1
+    by_priority = sorted(campaigns.values(), key=lambda c: (-c.priority, c.id))
+    for lid in ranked_ids:
+        if lid in active:
+            continue
+        st = states[lid]
+        h = histories.get(lid, empty)
+        cur = h.current
+        if cur is not None and cur.day == day:
+            continue  # enrolled earlier today: its touches come from its history
+        if cur is not None and cur.stopped_by is not None and lid not in handoff \
+                and not _recycled_since(st, cur.day, today):
+            continue  # they answered: a person takes it from here
+        choice = None
+        if lid in handoff:
+            cid, why = handoff[lid]
+            choice = (campaigns[cid], why)
+        elif st.lead.campaign in campaigns and _eligible(campaigns[st.lead.campaign], st, h, today, explicit=True):
+            choice = (campaigns[st.lead.campaign], "named in leads.yaml")
+        else:
+            for camp in by_priority:
+                if new_today.get(camp.id, 0) >= camp.max_new_per_day:
+                    continue
+                if in_audience(camp, st, today) and _eligible(camp, st, h, today, explicit=False):
+                    rank = order.get(lid)
+                    choice = (camp, "matches its audience" + (f"; priority rank {rank}" if rank else ""))
+                    new_today[camp.id] = new_today.get(camp.id, 0) + 1
+                    break
+        if choice is None:
+            continue
+        camp, why = choice
+        if camp.paused:
+            continue
+        variant = assign_variant(camp, lid)
+        enrolments.append(Enrolment(lid, camp.id, variant, why))
+        active[lid] = _Enrolled(camp.id, day, variant)
+
+    # 3. Each active lead's next step, within the caps.
+    touches: list[Touch] = []
+    skipped: list[Skip] = []
+    deferred: list[Skip] = []
+    recorded_today: dict[str, int] = {}
+    for recs in model.history.by_lead.values():
+        for rec in reversed(recs):
+            if rec.day != day:
+                break
+            if rec.event in _COUNTS_AS_TOUCH:
+                recorded_today[rec.channel] = recorded_today.get(rec.channel, 0) + 1
+    week_ago = (today - dt.timedelta(days=6)).isoformat()
+    for lid in ranked_ids:
+        cur = active.get(lid)
+        if cur is None:
+            continue
+        camp = campaigns[cur.campaign]
+        st = states[lid]
+        h = histories.get(lid, empty)
+        if cur.campaign and camp.paused:
+            continue
+        if h.touched_days and h.touched_days[-1] == day:
+            continue  # one touch per lead per day
+        step_i = next(i for i in range(len(camp.steps)) if i not in cur.done)
+        due = _due_day(camp, cur, step_i, sending)
+        if due > today:
+            continue
+        step = camp.steps[step_i]
+        tid = touch_id(lid, camp.id, cur.day, step_i)
+        reason = _unreachable(step.channel, st)
+        if reason:
+            skipped.append(Skip(lid, camp.id, step_i, step.channel, reason, tid, cur.day, cur.variant))
+            continue
+        recent = sum(1 for d in h.touched_days if d >= week_ago)
+        if recent >= sending.per_lead_per_7_days:
+            deferred.append(Skip(lid, camp.id, step_i, step.channel,
+                                 f"{recent} touches in the last 7 days (limit {sending.per_lead_per_7_days})"))
+            continue
+        cap = sending.daily_caps.get(step.channel)
+        if cap is not None and recorded_today.get(step.channel, 0) >= cap:
+            deferred.append(Skip(lid, camp.id, step_i, step.channel, f"daily {step.channel} limit of {cap} reached"))
+            continue
+        recorded_today[step.channel] = recorded_today.get(step.channel, 0) + 1
+        n = len(camp.steps)
+        when = f"due {due}" if due < today else "due today"
+        touches.append(Touch(
+            tid, lid, camp.id, cur.day, step_i, step.channel, camp.message_for(step, cur.variant),
+            cur.variant, st.lead.owner, f"step {step_i + 1} of {n} of {camp.id} ({when})",
+            first_sms=step.channel == "sms" and (camp.id, cur.day) not in h.first_sms_sent
+            and not any(camp.steps[j].channel == "sms" for j in cur.done)))
+
+    return DayPlan(today, True, tuple(enrolments), tuple(tasks + touches), tuple(skipped),
+                   tuple(deferred), tuple(stopped))
+
+
+def _handoff(handoff: dict, camp: Campaign, outcome: str, lid: str, h: _LeadHistory,
+             st: LeadState, today: dt.date) -> None:
+    rule = camp.outcomes.get(outcome)
+    if rule is None or not rule.then or not st.contactable:
+        return
+    if rule.then in h.past and rule.then != camp.id:
+        return  # been there already; a recycle date can bring it back through its audience
+    handoff[lid] = (rule.then, f"handed over from {camp.id} ({outcome.replace('_', ' ')})")
+
+
+def _eligible(camp: Campaign, st: LeadState, h: _LeadHistory, today: dt.date, *, explicit: bool) -> bool:
+    if camp.paused or not st.contactable:
+        return False
+    if explicit and st.status in _FINISHED_STATUSES:
+        return False
+    if explicit and st.lead.recycle_on is not None and st.lead.recycle_on > today:
+        return False
+    before = h.past.get(camp.id)
+    return before is None or _recycled_since(st, before, today)
+
+
+def _recycled_since(st: LeadState, since: str, today: dt.date) -> bool:
+    """A recycle date arrived after ``since``: the lead is eligible again."""
+    recycle = st.lead.recycle_on
+    return recycle is not None and since < recycle.isoformat() <= today.isoformat()
+
+
+def _offset(base: dt.date, days: int, sending: Sending) -> dt.date:
+    if sending.steps_in_business_days:
+        return add_business_days(base, days, sending)
+    return base + dt.timedelta(days=days)
+
+
+def _due_day(camp: Campaign, cur: _Enrolled, step_i: int, sending: Sending) -> dt.date:
+    """The step's day from enrolment; a late earlier step pushes it back by the same gap."""
+    step = camp.steps[step_i]
+    due = _offset(dt.date.fromisoformat(cur.day), step.day, sending)
+    if step_i > 0 and (step_i - 1) in cur.last_day:
+        prev = dt.date.fromisoformat(cur.last_day[step_i - 1])
+        due = max(due, _offset(prev, max(1, step.day - camp.steps[step_i - 1].day), sending))
+    return due
+
+
+def _unreachable(channel: str, st: LeadState) -> str:
+    if channel == "email":
+        if not st.lead.email:
+            return "no email address"
+        return "" if st.email_usable else "email not allowed (no consent, bounced or opted out)"
+    if channel == "sms":
+        if not st.lead.phone:
+            return "no phone number"
+        return "" if st.sms_usable else "no SMS consent (or opted out, or the number is wrong)"
+    if channel == "call":
+        return "" if st.phone_usable else "no usable phone number"
+    return ""  # mail: the owner finds the address
