@@ -52,7 +52,8 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
         return None
     team = frozen_map({k: TeamMember(k, **v) for k, v in data["team"].items()})
     reasons = frozen_map({k: LostReason(k, **v) for k, v in data["lost_reasons"].items()})
-    scoring = Scoring(**{k: frozen_map(v) if isinstance(v, dict) else v
+    defaults = Scoring()
+    scoring = Scoring(**{k: frozen_map({**getattr(defaults, k), **v}) if isinstance(v, dict) else v
                          for k, v in (data.get("scoring") or {}).items()})
     sending_raw = dict(data.get("sending") or {})
     if "send_window" in sending_raw:
@@ -64,6 +65,15 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
     if "daily_caps" in sending_raw:
         sending_raw["daily_caps"] = frozen_map({**Sending().daily_caps, **sending_raw["daily_caps"]})
     sending = Sending(**sending_raw)
+    sender = data["sender"]
+    if not sender.get("unsubscribe_email") and not sender.get("unsubscribe_url"):
+        problems.error(file, ("sender",), "the sender has no `unsubscribe_email` or `unsubscribe_url`",
+                       "add one: every email must say how to opt out")
+        return None
+    if sending.max_failure_share > 1:
+        problems.error(file, ("sending", "max_failure_share"), "`max_failure_share` is a share, at most 1",
+                       "write e.g. 0.2 for 20%")
+        return None
     if not sending.business_days:
         problems.error(file, ("sending", "business_days"), "`business_days` is empty",
                        "list at least one day, e.g. [mon, tue, wed, thu, fri]")
@@ -103,7 +113,7 @@ def _stage_list(value, key) -> tuple[str, ...]:
     stages = []
     for item in value:
         if not isinstance(item, str) or not KEY_RE.fullmatch(item):
-            raise Invalid(f"funnel stage `{item}` is not a valid key", "use lowercase letters, digits and `_`")
+            raise Invalid(f"funnel stage `{item}` is not a valid key", "use lowercase letters, digits, `_` and `-`")
         if item in stages:
             raise Invalid(f"funnel stage `{item}` is listed twice", "list each stage once")
         stages.append(item)

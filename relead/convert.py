@@ -131,7 +131,8 @@ def _int(value: Any, key: Key) -> int:
 
 
 def _number(value: Any, key: Key) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
+            or value in (float("inf"), float("-inf")):
         raise Invalid(f"`{key.name}` must be a number, not {_describe(value)}",
                       "write digits only, without currency signs or separators, e.g. 12000")
     if key.minimum is not None and value < key.minimum:

@@ -14,7 +14,7 @@ merge without conflicts:
   ``enrolment`` (the day the lead entered that campaign), ``step`` (0-based),
   ``channel``, ``variant``, ``touch`` (the touch id), ``ref`` (provider id,
   error code or skip reason) and ``note``; empty where they do not apply. In
-  ``note`` a backslash, tab, CR and LF are written ``\\\\``, ``\\t``, ``\\r``, ``\\n``.
+  ``ref`` and ``note`` a backslash, tab, CR and LF are written ``\\\\``, ``\\t``, ``\\r``, ``\\n``.
 
 Every record also carries ``day``, taken from its file name: the day (in the
 team's time zone) of the run that wrote it.
@@ -77,6 +77,8 @@ class Record(NamedTuple):
 
     def line(self) -> str:
         fields = list(self[1:])
+        # ref (a provider's error text) and note are free text; the rest are ids.
+        fields[-2] = escape(fields[-2])
         fields[-1] = escape(fields[-1])
         return "\t".join(fields) + "\n"
 
@@ -168,7 +170,7 @@ def read_history(root: Path, problems: Problems, *, rel_to: Path | None = None) 
                 continue
             rec = Record(day, parts[0], intern(parts[1]), intern(parts[2]), intern(parts[3]),
                          intern(parts[4]), intern(parts[5]), intern(parts[6]), intern(parts[7]),
-                         intern(parts[8]), parts[9], unescape(parts[10]))
+                         intern(parts[8]), unescape(parts[9]), unescape(parts[10]))
             records.append(rec)
             lst = by_lead.get(rec.lead)
             if lst is None:

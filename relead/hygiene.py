@@ -46,7 +46,7 @@ def _campaign_for(state: LeadState, campaigns: Mapping[str, Campaign], today: dt
         answered = state.last_response is not None and state.last_response.day >= enrolled.day
         if last_day >= today and not answered:
             return camp.id
-    for camp in campaigns.values():
+    for camp in sorted(campaigns.values(), key=lambda c: (-c.priority, c.id)):
         if in_audience(camp, state, today):
             return camp.id
     return None

@@ -16,6 +16,7 @@ from .check_content import campaign_from, message_from, page_from, split_front_m
 from .check_leads import leads_from
 from .check_settings import settings_from
 from .history import History, read_history
+from .leadlines import LeadLines
 from .model import Model
 from .problems import ERROR, Problem, Problems
 from .yamlparse import YamlSyntaxError, locate, parse_checked
@@ -34,11 +35,12 @@ class Loaded:
     problems: tuple[Problem, ...]
     today: dt.date
     texts: dict = field(default_factory=dict, repr=False, compare=False)
+    lead_counts: dict = field(default_factory=dict, repr=False, compare=False)
 
     def located(self, extra: Problems | None = None) -> tuple[Problem, ...]:
         """Every problem (and ``extra``'s), with its line, sorted by file and line."""
         items = list(self.problems) + (list(extra.items) if extra else [])
-        return _located(items, self.texts)
+        return _located(items, self.texts, self.lead_counts)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -63,6 +65,7 @@ class _Sources:
 
     root: Path
     texts: dict[str, tuple[str, int]] = field(default_factory=dict)   # file -> (yaml text, line offset)
+    lead_counts: dict[str, int] = field(default_factory=dict)         # leads file -> leads in it
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -171,6 +174,8 @@ def load(root: Path | str, *, today: dt.date | None = None) -> Loaded:
             continue
         ok, raw = src.parse(file, text, problems)
         del text
+        if ok and isinstance(raw, dict) and isinstance(raw.get("leads"), list):
+            src.lead_counts[file] = len(raw["leads"])
         if ok:
             leads.extend(leads_from(raw, file, problems, settings=settings, campaign_ids=campaign_ids,
                                     today=today, seen=seen))
@@ -183,16 +188,26 @@ def load(root: Path | str, *, today: dt.date | None = None) -> Loaded:
         model = Model(settings=settings, leads=tuple(leads), campaigns=MappingProxyType(campaigns),
                       messages=MappingProxyType(messages), pages=tuple(pages), history=history,
                       by_id=MappingProxyType({lead.id: lead for lead in leads}))
-    return Loaded(model, tuple(problems.items), today, src.texts)
+    return Loaded(model, tuple(problems.items), today, src.texts, src.lead_counts)
 
 
-def _located(items: list[Problem], texts: dict[str, tuple[str, int]]) -> tuple[Problem, ...]:
+def _located(items: list[Problem], texts: dict[str, tuple[str, int]],
+             lead_counts: dict[str, int]) -> tuple[Problem, ...]:
     pending: dict[str, list[int]] = {}
     for i, p in enumerate(items):
         if p.line is None and p.file in texts:
             pending.setdefault(p.file, []).append(i)
     for file, indexes in pending.items():
         text, offset = texts[file]
+        scan = LeadLines.scan(text, lead_counts[file]) if file in lead_counts else None
+        if scan is not None:
+            for i in indexes:
+                line = scan.line(items[i].path)
+                if line is not None:
+                    items[i] = items[i].located(line + offset)
+            indexes = [i for i in indexes if items[i].line is None]
+            if not indexes:
+                continue
         lines = locate(text, [items[i].path for i in indexes])
         for i in indexes:
             items[i] = items[i].located(lines[items[i].path] + offset)

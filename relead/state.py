@@ -113,8 +113,10 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
             stage = STAGE_RESPONSES.get(ev)
             if ev == "interested":
                 stage = rules.interested_stage.get(rec.campaign, funnel[1])
-            if stage is not None:
+            if stage is not None and stage in funnel:
                 _reach(reached, stage, dt.date.fromisoformat(rec.day), lost.date if lost else None)
+            elif stage is not None:
+                pass  # a stage this team's funnel does not have
             elif ev in _ALL_CHANNEL_STOPS:
                 unsubscribed = unsubscribed or ev == "unsubscribed"
                 dnc = dnc or ev == "do_not_contact"
