@@ -48,7 +48,7 @@ def check_copy(body: str, file: str, body_line: int, problems: Problems) -> None
             hint = did_you_mean(name, TEMPLATE_VARIABLES)
             problems.error(file, (), f"unknown template variable `{name}`",
                            hint or f"use one of {', '.join(TEMPLATE_VARIABLES)}",
-                           line=body_line + _line_of(body, name))
+                           line=body_line + _line_of(ast, name))
     if "campaign.hook" not in body:
         problems.warning(file, (), "this copy brings no new value: it never uses {{ campaign.hook }}",
                          "remind them what they wanted and offer the campaign's hook", line=body_line)
@@ -61,9 +61,12 @@ def check_copy(body: str, file: str, body_line: int, problems: Problems) -> None
                              line=body_line + body.count("\n", 0, at))
 
 
-def _line_of(body: str, word: str) -> int:
-    at = body.find(word)
-    return body.count("\n", 0, at) if at >= 0 else 0
+def _line_of(ast, name: str) -> int:
+    """Lines after the body's first to the first use of the variable ``name``."""
+    for node in ast.find_all(jinja2.nodes.Name):
+        if node.name == name and node.ctx == "load":
+            return node.lineno - 1
+    return 0
 
 
 def message_from(key: str, file: str, text: str, problems: Problems,

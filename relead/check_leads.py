@@ -82,7 +82,9 @@ class _LeadChecker:
                                "give each lead its own id (ids are never reused)", who)
             else:
                 seen[data["id"]] = (file, index)
-        if not data.get("name") and not data.get("company"):
+        # (A name or company given but invalid is reported already, as what it is.)
+        if not data.get("name") and not data.get("company") and not any(
+                item.get(k) is not None and k not in data for k in ("name", "company")):
             problems.error(file, path, "the lead has neither `name` nor `company`",
                            "add at least one of them (tag it incomplete if that is all you know)", who)
         tags = data.get("tags", ())

@@ -29,7 +29,8 @@ _TIME_RE = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _EMAIL_RE = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}")
-_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f]")
+# Unicode line breaks count too: some mail clients and terminals break lines on them.
+_CONTROL_LINE = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 _CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -69,7 +70,8 @@ def single_line_problem(text: str) -> str | None:
     if not m:
         return None
     names = {"\r": "a carriage return (CR)", "\n": "a line break (LF)", "\x00": "a NUL character",
-             "\t": "a tab"}
+             "\t": "a tab", "\x85": "a line break (U+0085)", "\u2028": "a line break (U+2028)",
+             "\u2029": "a line break (U+2029)"}
     return names.get(m.group(0), f"the control character U+{ord(m.group(0)):04X}")
 
 

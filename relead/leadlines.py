@@ -56,13 +56,37 @@ class LeadLines:
             return None
         start = self.starts[index]
         end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
-        pos = start
+        pos, after, col = start, start + 1, start - self.text.rfind("\n", 0, start) - 1
         for key in path[2:]:
             if isinstance(key, int):
                 break  # a list item inside the lead: its key's line is close enough
-            m = re.compile(r"(?:^|[\s{,])" + re.escape(str(key)) + r"[ \t]*:(?:\s|$)", re.M).search(
-                self.text, pos, end)
-            if m is None:
+            found = self._key(str(key), after, end, col)
+            if found is None:
                 break
-            pos = m.start() + (1 if m.group(0)[0] in " \t\n{," else 0)
+            pos, end, col = found
+            after = pos + len(str(key))
         return self._line_at(pos)
+
+    def _key(self, key: str, after: int, end: int, parent_col: int) -> tuple[int, int, int] | None:
+        """Where ``key:`` is in the mapping that starts at ``after`` (after `- ` or `parent:`):
+        (its offset, the end of its value, its column). Only on that line (`- id: x`,
+        `lost: {date: ...}`) or at the start of a line in the column of the mapping's keys,
+        so never inside a block of text (`notes: |` that mentions `email:`)."""
+        text = self.text
+        name = re.escape(key) + r"[ \t]*:(?:\s|$)"
+        line_end = text.find("\n", after, end)
+        line_end = end if line_end < 0 else line_end
+        m = re.compile(r"[\s{,]" + name).search(text, after - 1, line_end)
+        if m is not None:
+            return m.start() + 1, line_end, m.start() + 1 - text.rfind("\n", 0, m.start()) - 1
+        first = re.compile(r"\n( *)(?=[^ \r\n#])").search(text, line_end, end)
+        col = len(first.group(1)) if first else -1
+        if col <= parent_col:
+            return None
+        m = re.compile(r"^ {%d}%s" % (col, name), re.M).search(text, line_end, end)
+        if m is None:
+            return None
+        at = m.start() + col
+        # Its value ends before the next line indented no deeper than the key.
+        nxt = re.compile(r"\n(?! {%d})(?= *[^ \r\n#])" % (col + 1)).search(text, at, end)
+        return at, (nxt.start() if nxt else end), col

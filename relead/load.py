@@ -93,8 +93,18 @@ class _Sources:
             return False, None
         for path, first, again in dups:
             problems.error(file, path, f"`{path[-1]}` appears twice (also on line {first + offset})",
-                           "keep one of them", line=again + offset)
+                           "keep one of them", _lead_at(value, path), line=again + offset)
         return True, value
+
+
+def _lead_at(value, path) -> str | None:
+    """The id of the lead a path in a leads file is in, if it has one."""
+    if len(path) < 2 or path[0] != "leads" or not isinstance(path[1], int) or not isinstance(value, dict):
+        return None
+    items = value.get("leads")
+    item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+    lead_id = item.get("id") if isinstance(item, dict) else None
+    return lead_id if isinstance(lead_id, str) and lead_id else None
 
 
 def load(root: Path | str, *, today: dt.date | None = None) -> Loaded:

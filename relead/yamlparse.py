@@ -49,21 +49,39 @@ class YamlSyntaxError(ValueError):
 # after "key: ", "- ", "[", "{" or "," and end the line, a flow item or a key.
 _RISKY_SCALAR = (
     r"(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF"
-    r"|[-+]?0[0-9_]+(?:\.[0-9_]*)?"                    # leading zero: octal in 1.1
-    r"|[-+]?0o[0-7_]+"                                 # octal in 1.2 only
+    r"|[-+]?0[0-9_]+"                                  # leading zero: octal in 1.1
+    r"|[-+]?0[xXoObB][0-9a-zA-Z_]*"                    # 0x/0o/0b, any case: read differently
     r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"  # sexagesimal 1:30
-    r"|[-+]?[0-9_.]*[eE][-+]?[0-9]+"                   # exponent without '.' or sign
+    r"|[-+]?[0-9_.]*[eE][-+]?[0-9_]+"                  # exponent without '.' or sign
+    r"|[-+]?_[0-9_.]*|[-+]?\.[0-9_][0-9_.]*"           # leading '_' or '.': numbers in 1.2 only
     r"|\.(?:nan|NaN|NAN)"
     r"|=|<<"
-    r"""|(?P<q>["'])[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ][^"'\n]*)?(?P=q)"""  # quoted date
+    r"""|(?P<q>["'])(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{1,2}:[0-9]{2})[^"'\n]*(?P=q)"""  # quoted date, time
     r")"
 )
-_RISKY = re.compile(
-    r"(?:^|[\[{,]|[:?\-][ \t])[ \t]*" + _RISKY_SCALAR + r"[ \t]*(?:$|[,\]}#]|:(?:[ \t]|$))"
-    r"|(?:^|[\s\[{,])[!&*%]"                             # tags, anchors, aliases, directives
-    r"|\t",                                             # tabs: 1.1 and 1.2 differ in places
-    re.MULTILINE,
+_RISKY_END = r"[ \t\r]*(?:$|[,\]}#]|:(?:[ \t\r]|$))"
+# Date and time: yaml-rs reads more forms than PyYAML (no seconds, `T1:02:03`, `+2:00`...);
+# only this one is read alike by both.
+_CANONICAL_TIME = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+                   r"(?:Z|[-+][0-9]{2}:[0-9]{2})?[ \t\r]*(?:$|[,\]}#])")
+# What a node may start with where the two parsers differ.
+_RISKY_NODE = (
+    r"""(?=[yYnNoO0-9+\-._=<"'!&*%?:])(?:""" + _RISKY_SCALAR + _RISKY_END
+    + r"|[!&*%]"                                        # tags, anchors, aliases, directives
+    + r"|[?:]"                                          # `[:x]`, `- :`: 1.1 and 1.2 differ
+    + r"|(?!" + _CANONICAL_TIME + r")[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9])"
 )
+# Several searches, each starting with a character class: `re` skips ahead to those fast,
+# where one alternation would try every branch at every position (three times slower).
+_RISKY = tuple(re.compile(pattern, re.MULTILINE) for pattern in (
+    r"\n[ \t]*" + _RISKY_NODE,                          # a node at the start of a line
+    r"[:?\-][ \t]+" + _RISKY_NODE,                      # after `key: `, `- `, `? `
+    r"[\[{,][ \t]*" + _RISKY_NODE,                      # in a flow collection
+    "[\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]",  # tabs, control
+    # characters, Unicode line breaks, byte-order marks: 1.1 and 1.2 differ, or PyYAML refuses them
+    r"\\u[dD][89a-fA-F]"                               # surrogate escapes (PyYAML refuses them)
+    r"|:[,\]}]",                                        # `[a:]`: a key in 1.2 flow, an error in 1.1
+))
 
 
 def fast_parser_available() -> bool:
@@ -71,7 +89,9 @@ def fast_parser_available() -> bool:
 
 
 def _is_risky(text: str) -> bool:
-    return _RISKY.search(text) is not None
+    end = text.find("\n")
+    first_line = "\n" + (text if end < 0 else text[:end])
+    return _RISKY[0].match(first_line) is not None or any(r.search(text) for r in _RISKY)
 
 
 class _Loader(_SafeLoader):
@@ -80,6 +100,24 @@ class _Loader(_SafeLoader):
     PyYAML raises a bare ValueError with no line for those; keeping the text lets
     validation say which date is impossible and where.
     """
+
+
+class _LocatingLoader(_Loader):
+    """Used only after _Loader failed with a bare error: PyYAML's constructors raise
+    ValueError / KeyError / AttributeError, with no line, for `0x_`, `!!int nope`,
+    `!!bool nope`, `!!timestamp nope`. This one names the node's line."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except _BARE_ERRORS as exc:
+            what = node.tag.rsplit(":", 1)[-1]
+            value = f"`{node.value}`" if isinstance(node, yaml.ScalarNode) else "this value"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value} is not a valid {what} ({exc})", node.start_mark) from None
+
+
+_BARE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError)
 
 
 def _timestamp_or_text(loader, node):
@@ -92,14 +130,22 @@ def _timestamp_or_text(loader, node):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
-def _pyyaml(text: str) -> Any:
+def _pyyaml(text: str, loader=_Loader) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=loader)
+    except _BARE_ERRORS:
+        if loader is _Loader:
+            return _pyyaml(text, _LocatingLoader)
+        raise  # pragma: no cover - _LocatingLoader turns them into MarkedYAMLError
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = exc.problem or exc.context or "not valid YAML"
         raise YamlSyntaxError(f"YAML syntax error: {what}", line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: at a position, not a line
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+        raise YamlSyntaxError(f"YAML syntax error: the character U+{char:04X} is not allowed ({exc.reason})",
+                              text.count("\n", 0, exc.position) + 1) from None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         raise YamlSyntaxError(f"YAML syntax error: {exc}", 1) from None
 
@@ -221,6 +267,9 @@ def duplicate_keys(text: str) -> list[tuple[Path, int, int]]:
                 continue
             if path in seen:
                 dups.append((path, seen[path], line))
+                # The repeated key's value starts afresh: its keys are not repeats of the first's.
+                for old in [p for p in seen if len(p) > len(path) and p[:len(path)] == path]:
+                    del seen[old]
             else:
                 seen[path] = line
     except yaml.YAMLError:

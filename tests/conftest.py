@@ -1,0 +1,61 @@
+"""Shared fixtures: the example repository, and throwaway repositories built from it."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _write_repo(root: Path, leads: str | None = "leads: []\n", *,
+                files: dict[str, str | bytes] | None = None,
+                history: dict[str, str] | None = None) -> Path:
+    """Copy the example content/ into ``root``, then write leads.yaml and any extra files.
+
+    ``files`` maps paths relative to ``root`` to text (or bytes) and may replace
+    example files (content/settings.yaml, ...); ``history`` maps paths relative to
+    ``root/history`` to text. ``leads=None`` writes no leads.yaml.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(ROOT / "content", root / "content", dirs_exist_ok=True)
+    if leads is not None:
+        (root / "leads.yaml").write_text(leads, encoding="utf-8", newline="")
+    extra = dict(files or {})
+    extra.update({f"history/{rel}": text for rel, text in (history or {}).items()})
+    for rel, data in extra.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8", newline="")
+    return root
+
+
+@pytest.fixture(scope="session")
+def example_root() -> Path:
+    """The repository root: the bundled example data (leads.yaml, content/)."""
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def write_repo():
+    """The repository writer itself, for tests that manage their own directories
+    (hypothesis tests, which cannot use function-scoped fixtures such as tmp_path)."""
+    return _write_repo
+
+
+@pytest.fixture
+def make_repo(tmp_path):
+    """Factory: ``make_repo(leads_text, files={...}, history={...})`` -> a new repository root."""
+    counter = itertools.count()
+
+    def make(leads: str | None = "leads: []\n", *, files=None, history=None) -> Path:
+        return _write_repo(tmp_path / f"repo{next(counter)}", leads, files=files, history=history)
+
+    return make
