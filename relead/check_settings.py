@@ -6,6 +6,7 @@ from typing import Any
 
 from . import schema as S
 from .convert import KEY_RE, Invalid, check_mapping, did_you_mean
+from .crm_formats import import_rules_from, value_map
 from .model import LostReason, Scoring, Sender, Sending, Settings, TeamMember, Window, frozen_map
 from .problems import Problems
 from .vocab import WEEKDAYS
@@ -44,6 +45,8 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
         if key.kind == "map":
             return check_mapping(value, key.schema, file=file, path=path, problems=problems,
                                  what=f"`{key.name}`")
+        if key.kind == "value_map":
+            return value_map(value, key, path, file, problems)
         raise AssertionError(key.kind)  # pragma: no cover
 
     data = check_mapping(raw, S.SETTINGS, file=file, path=(), problems=problems,
@@ -82,10 +85,14 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
         problems.error(file, ("sending", "send_window"), "the send window ends before it starts",
                        "make `start` earlier than `end`")
         return None
+    importing = import_rules_from(data.get("import"), funnel=data["funnel"], reasons=reasons, team=team,
+                                  file=file, path=("import",), problems=problems)
+    if importing is None:
+        return None
     return Settings(team=team, timezone=data["timezone"], funnel=data["funnel"],
                     lost_reasons=reasons, sender=Sender(**data["sender"]),
                     currency=data.get("currency", "USD"), phone_region=data.get("phone_region", "US"),
-                    scoring=scoring, sending=sending)
+                    scoring=scoring, sending=sending, importing=importing)
 
 
 def _named_maps(value, key, path, file, problems) -> dict | None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .check import check_repository
+from .editing import add_edit_commands
 
 __all__ = ["main", "date_arg", "add_common"]
 
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                                    "Exit 0 when clean, 1 on errors (or warnings with --strict), 2 on bad usage.")
     add_common(p)
     p.set_defaults(func=_check)
+    add_edit_commands(sub)      # import, add (relead/editing.py)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

@@ -15,7 +15,7 @@ from typing import Mapping
 from .history import History
 
 __all__ = [
-    "TeamMember", "LostReason", "Scoring", "Window", "Sending", "Sender", "Settings",
+    "TeamMember", "LostReason", "Scoring", "Window", "Sending", "Sender", "ImportRules", "Settings",
     "Loss", "Lead", "Step", "Variant", "OutcomeRule", "Audience", "Campaign", "Message",
     "Page", "Model", "frozen_map",
 ]
@@ -94,6 +94,18 @@ class Sender:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportRules:
+    """settings `import:`: what a CRM's words mean for this team (docs/import.md)."""
+
+    stages: Mapping[str, str] = field(default_factory=frozen_map)         # CRM word -> stage | open | lost | won | skip
+    reasons: Mapping[str, str] = field(default_factory=frozen_map)        # CRM word -> lost reason key
+    default_reason: str = ""                                              # for reasons nobody mapped
+    temperatures: Mapping[str, str] = field(default_factory=frozen_map)   # CRM rating -> hot | warm | cold
+    temperature_by_stage: Mapping[str, str] = field(default_factory=frozen_map)
+    owners: Mapping[str, str] = field(default_factory=frozen_map)         # CRM user -> team key
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     team: Mapping[str, TeamMember]
     timezone: str
@@ -104,6 +116,7 @@ class Settings:
     phone_region: str = "US"      # country of numbers written without a +country code
     scoring: Scoring = Scoring()
     sending: Sending = Sending()
+    importing: ImportRules = ImportRules()      # settings `import:`
 
     def stage_index(self, stage: str) -> int:
         return self.funnel.index(stage)

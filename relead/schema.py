@@ -13,7 +13,7 @@ from .vocab import CATEGORIES, CHANNELS, OUTCOME_RULES, STATUSES, TEMPERATURES, 
 
 __all__ = ["Key", "SCHEMAS", "LEAD", "LOST", "CONSENT", "SETTINGS", "TEAM_MEMBER", "LOST_REASON",
            "SCORING", "SENDING", "SENDER", "WINDOW", "CAMPAIGN", "AUDIENCE", "STEP", "VARIANT",
-           "OUTCOME", "MESSAGE", "PAGE", "LEADS_FILE"]
+           "OUTCOME", "MESSAGE", "PAGE", "LEADS_FILE", "IMPORT", "IMPORT_MAPPING"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +124,16 @@ SENDER = (
     _k("unsubscribe_url", "url"),
 )
 
+# What `make import` maps a CRM's words to (docs/import.md). Keys of the maps are the CRM's words.
+IMPORT = (
+    _k("stages", "value_map"),                 # CRM stage / status -> funnel stage, or open | lost | won | skip
+    _k("reasons", "value_map"),                # CRM lost reason -> a key of lost_reasons
+    _k("default_reason", "line", ref="lost_reason"),
+    _k("temperatures", "value_map"),           # CRM rating -> hot | warm | cold
+    _k("temperature_by_stage", "value_map"),   # funnel stage lost at -> hot | warm | cold
+    _k("owners", "value_map"),                 # CRM user -> a key of team
+)
+
 SETTINGS = (
     _k("team", "named_maps", required=True, schema=TEAM_MEMBER),
     _k("timezone", "timezone", required=True),
@@ -134,7 +144,17 @@ SETTINGS = (
     _k("scoring", "map", schema=SCORING),
     _k("sending", "map", schema=SENDING),
     _k("sender", "map", required=True, schema=SENDER),
+    _k("import", "map", schema=IMPORT),
 )
+
+# A mapping file for `make import MAP=...`: not a repository file, documented in docs/import.md.
+IMPORT_MAPPING = (
+    _k("columns", "columns"),
+    _k("date_format", "line"),
+    _k("phone_region", "region"),
+    _k("source", "line"),
+    _k("owner", "line"),
+) + IMPORT
 
 AUDIENCE = (
     _k("status", "choices", choices=STATUSES),
@@ -199,6 +219,7 @@ SCHEMAS: dict[str, tuple[Key, ...]] = {
     "settings.yaml: sending": SENDING,
     "settings.yaml: send_window": WINDOW,
     "settings.yaml: sender": SENDER,
+    "settings.yaml: import": IMPORT,
     "campaigns": CAMPAIGN,
     "campaigns: audience": AUDIENCE,
     "campaigns: steps": STEP,
