@@ -24,7 +24,8 @@ def channel_stats(derived: Derived) -> dict[str, dict[str, int]]:
     last touch before it.
     """
     stats = {c: {"sent": 0, "responses": 0} for c in SEND_CHANNELS + TASK_CHANNELS}
-    responses = frozenset(RESPONSE_EVENTS) - {"bounced", "opted_out"}
+    # a call nobody answered, a voicemail or a wrong number is not the lead answering
+    responses = frozenset(RESPONSE_EVENTS) - {"bounced", "opted_out", "no_answer", "voicemail", "wrong_number"}
     for records in derived.model.history.by_lead.values():
         last_channel = ""
         for rec in records:

@@ -1,0 +1,418 @@
+"""Outreach benchmarks (SPEC §7): sending throughput against local servers, and planning time.
+
+``python -m bench.outreach`` (or :func:`run`) measures, side by side in one run:
+
+* email: 10,000 messages through :func:`outreach.run.send_queue` (durable
+  ``attempting`` before each send, results recorded, the pool of aiosmtplib
+  connections) to an aiosmtpd sink in another process, against a bare
+  aiosmtplib loop with the same number of connections sending the same bytes,
+  and against a sequential ``smtplib`` loop (one connection reused, and a new
+  connection per message, the way naive scripts do it);
+* SMS: 10,000 messages through ``send_queue`` and the real ``twilio`` client
+  (``create_async``) to a local Twilio-compatible endpoint (aiohttp, another
+  process), against bare ``create_async`` calls with the same concurrency;
+* planning: :func:`relead.plan.plan_day` for the 100,000-lead, 1,000,000-record
+  repository of :mod:`bench.generate`, timed beyond loading (``check_repository``),
+  and rendering that day's queue.
+
+Throughputs are ratios measured in the same run, alternating the contenders
+(``rounds`` times each, best kept), never absolute bars: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import shutil
+import smtplib
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+__all__ = ["run", "main"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DAY = "2026-11-23"
+NOW = dt.datetime.fromisoformat("2026-11-23T10:00:00-06:00")
+SID, TOKEN = "AC" + "0" * 32, "bench-token"
+
+
+# -- servers, each in its own process ---------------------------------------------------------------
+
+def _serve_smtp() -> None:
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        count = 0
+
+        async def handle_DATA(self, server, session, envelope):
+            Sink.count += 1
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print(port, flush=True)
+    sys.stdin.read()
+    controller.stop()
+    print(Sink.count, flush=True)
+
+
+def _serve_twilio() -> None:
+    import uuid
+
+    from aiohttp import web
+    count = 0
+
+    async def messages(request):
+        nonlocal count
+        form = await request.post()
+        count += 1
+        sid = "SM" + uuid.uuid4().hex
+        return web.json_response({"sid": sid, "account_sid": request.match_info["sid"], "to": form.get("To"),
+                                  "from": form.get("From"), "body": form.get("Body"), "status": "queued",
+                                  "num_segments": "1"}, status=201)
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", messages)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        print(runner.addresses[0][1], flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        await runner.cleanup()
+        print(count, flush=True)
+
+    asyncio.run(main())
+
+
+class _Server:
+    def __init__(self, kind: str):
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.outreach", "--serve", kind], cwd=REPO_ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline())
+
+    def stop(self) -> int:
+        self.proc.stdin.close()
+        count = int(self.proc.stdout.readline() or 0)
+        self.proc.wait(timeout=30)
+        return count
+
+
+# -- the data ---------------------------------------------------------------------------------------
+
+def _repo(dest: Path, n: int) -> Path:
+    """n lost leads, each due one email (and one SMS) today."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(REPO_ROOT / "content", dest / "content")
+    shutil.copytree(REPO_ROOT / "templates" / "email", dest / "templates" / "email")
+    for path in (dest / "content" / "campaigns").glob("*.yaml"):
+        path.unlink()
+    (dest / "content" / "campaigns" / "blast.yaml").write_text(
+        "name: Blast\nhook: A free scanner audit\naudience: {status: [lost]}\nmax_new_per_day: 1000000\n"
+        "steps:\n  - {day: 0, channel: email, message: hot/remind}\n", encoding="utf-8")
+    settings = (dest / "content" / "settings.yaml").read_text(encoding="utf-8")
+    settings = settings.replace("daily_caps: {email: 200, sms: 60}", "daily_caps: {email: 10000000, sms: 10000000}")
+    (dest / "content" / "settings.yaml").write_text(settings, encoding="utf-8")
+    lines = ["leads:\n"]
+    for i in range(n):
+        lines.append(f"  - {{id: lead-{i:06d}, name: Pat Example{i}, company: Company {i}, "
+                     f"email: pat{i}@company{i}.example, phone: \"+1 312 {200 + i // 10000:03d} {i % 10000:04d}\", "
+                     f"owner: sam, consent: {{sms: true}}, reached: {{new: 2025-01-10}}, "
+                     f"lost: {{date: 2025-03-01, reason: not_ready, temperature: warm}}}}\n")
+    (dest / "leads.yaml").write_text("".join(lines), encoding="utf-8")
+    return dest
+
+
+def _prepared(root: Path):
+    """(model, states, email queue, sms queue): every touch rendered once, before any timing."""
+    from outreach.queue import build_queue
+    from relead.check import check_repository
+    from relead.plan import plan_day
+    checked = check_repository(root, today=dt.date.fromisoformat(DAY))
+    assert not checked.errors, checked.errors[:3]
+    d = checked.derived
+    plan = plan_day(d.model, d.states, d.priorities, dt.date.fromisoformat(DAY))
+    first = build_queue(replace(plan, touches=plan.touches[:1]), d.model).touches[0]
+    email = tuple(replace(first, touch=t.id, lead=t.lead, enrolment=t.enrolment) for t in plan.touches)
+    sms = tuple(replace(t, touch=t.touch[::-1], channel="sms", subject="", html="",
+                        text="Hi Pat, Sam at Northwind: a free scanner audit. Shall I book it? Reply YES or NO",
+                        segments=1) for t in email)
+    return d.model, d.states, email, sms
+
+
+def _fresh_history(root: Path) -> None:
+    shutil.rmtree(root / "history", ignore_errors=True)
+
+
+# -- email --------------------------------------------------------------------------------------------
+
+def _outreach_email(root, model, states, items, port, connections) -> float:
+    from outreach.config import SmtpConfig
+    from outreach.queue import Queue
+    from outreach.run import send_queue
+    from outreach.transports.email_smtp import SmtpTransport
+    _fresh_history(root)
+    queue = Queue(DAY, True, items)
+    t0 = time.perf_counter()
+    result = send_queue(queue, model, root=root, states=states,
+                        email=SmtpTransport(SmtpConfig("127.0.0.1", port, "none", connections=connections)),
+                        sms=None, now=NOW, email_per_second=0)
+    seconds = time.perf_counter() - t0
+    assert result.count("sent") == len(items), result.count("sent")
+    return seconds
+
+
+def _messages(root, model, items) -> list[bytes]:
+    from outreach.mime import EmailParts, Layout, build_email
+    layout = Layout(root / "templates" / "email")
+    sender = model.settings.sender
+    out = []
+    for t in items:
+        lead = model.by_id[t.lead]
+        text, html = layout.wrap(subject=t.subject, text=t.text, html=t.html, sender=sender, touch_id=t.touch)
+        out.append(build_email(EmailParts(t.touch, lead.name, lead.email, t.subject, text, html),
+                               sender=sender, now=NOW))
+    return out
+
+
+def _bare_aiosmtplib(messages: list[bytes], rcpts: list[str], port: int, connections: int) -> float:
+    import aiosmtplib
+
+    async def main() -> float:
+        todo = list(range(len(messages)))
+
+        async def worker() -> None:
+            client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+            await client.connect()
+            while todo:
+                i = todo.pop()
+                await client.sendmail("hello@northwind.example", [rcpts[i]], messages[i])
+            await client.quit()
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*[worker() for _ in range(connections)])
+        return time.perf_counter() - t0
+
+    return asyncio.run(main())
+
+
+def _smtplib(messages: list[bytes], rcpts: list[str], port: int, *, reuse: bool) -> float:
+    t0 = time.perf_counter()
+    if reuse:
+        with smtplib.SMTP("127.0.0.1", port) as s:
+            for m, r in zip(messages, rcpts):
+                s.sendmail("hello@northwind.example", [r], m)
+    else:
+        for m, r in zip(messages, rcpts):
+            with smtplib.SMTP("127.0.0.1", port) as s:
+                s.sendmail("hello@northwind.example", [r], m)
+    return time.perf_counter() - t0
+
+
+# -- SMS ----------------------------------------------------------------------------------------------
+
+def _outreach_sms(root, model, states, items, base, connections) -> float:
+    from outreach.config import TwilioConfig
+    from outreach.queue import Queue
+    from outreach.run import send_queue
+    from outreach.transports.sms_twilio import TwilioTransport
+    _fresh_history(root)
+    cfg = TwilioConfig(SID, TOKEN, from_number="+13125550199", api_base=base, connections=connections)
+    t0 = time.perf_counter()
+    result = send_queue(Queue(DAY, True, items), model, root=root, states=states, email=None,
+                        sms=TwilioTransport(cfg), now=NOW, sms_per_second=0)
+    seconds = time.perf_counter() - t0
+    assert result.count("sent") == len(items), (result.count("sent"), result.outcomes[:1])
+    return seconds
+
+
+def _bare_create_async(phones: list[str], body: str, base: str, connections: int) -> float:
+    from twilio.rest import Client
+
+    from outreach.transports.sms_twilio import _http_client
+
+    async def main() -> float:
+        http = _http_client(base, 30.0, connections)
+        messages = Client(SID, TOKEN, http_client=http).messages
+        todo = list(phones)
+
+        async def worker() -> None:
+            while todo:
+                await messages.create_async(to=todo.pop(), from_="+13125550199", body=body)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*[worker() for _ in range(connections)])
+        seconds = time.perf_counter() - t0
+        await http.close()
+        return seconds
+
+    return asyncio.run(main())
+
+
+# -- planning -------------------------------------------------------------------------------------------
+
+def _planning(out_dir: Path, leads: int, history: int) -> dict:
+    from bench import generate as G
+    from outreach.queue import build_queue
+    from relead.check import check_repository
+    from relead.plan import plan_day
+    repo = out_dir / "repo"
+    if not G.matches(repo, leads=leads, history=history):
+        repo = out_dir / "outreach-plan-repo"
+        if not G.matches(repo, leads=leads, history=history):
+            G.generate(repo, leads=leads, history=history)
+    today = G.TODAY + dt.timedelta(days=1)          # a Monday after the generated history
+    t0 = time.perf_counter()
+    checked = check_repository(repo, today=today)
+    load = time.perf_counter() - t0
+    d = checked.derived
+    if d is None:
+        return {"error": f"{len(checked.errors)} errors in the generated repository"}
+    t0 = time.perf_counter()
+    plan = plan_day(d.model, d.states, d.priorities, today)
+    planning = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    queue = build_queue(plan, d.model)
+    render = time.perf_counter() - t0
+    return {"leads": leads, "history": history, "load_s": load, "plan_s": planning, "render_s": render,
+            "touches": len(plan.touches), "enrolments": len(plan.enrolments),
+            "render_errors": sum(1 for t in queue.touches if t.error)}
+
+
+# -- all of it --------------------------------------------------------------------------------------------
+
+def run(out_dir: Path, *, emails: int = 10000, sms: int = 10000, connections: int = 4, rounds: int = 2,
+        plan_leads: int = 100_000, plan_history: int = 1_000_000, say=print) -> dict:
+    """Measure everything; return the figures (also written to ``out_dir/outreach.json``)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    root = _repo(out_dir / "outreach-send-repo", max(emails, sms))
+    model, states, email_items, sms_items = _prepared(root)
+    email_items, sms_items = email_items[:emails], sms_items[:sms]
+    res: dict = {"connections": connections, "rounds": rounds}
+
+    if emails:
+        say(f"  email: {emails:,} messages, {connections} connections, {rounds} rounds ...")
+        messages = _messages(root, model, email_items)
+        rcpts = [model.by_id[t.lead].email for t in email_items]
+        times = {"outreach": [], "aiosmtplib": []}
+        server = _Server("smtp")
+        try:
+            for _ in range(rounds):
+                times["outreach"].append(_outreach_email(root, model, states, email_items, server.port, connections))
+                times["aiosmtplib"].append(_bare_aiosmtplib(messages, rcpts, server.port, connections))
+            n_seq = min(emails, 1000)
+            seq_reuse = _smtplib(messages[:n_seq], rcpts[:n_seq], server.port, reuse=True)
+            seq_new = _smtplib(messages[:n_seq], rcpts[:n_seq], server.port, reuse=False)
+        finally:
+            received = server.stop()
+        best = {k: emails / min(v) for k, v in times.items()}
+        res["email"] = {
+            "messages": emails, "received": received,
+            "outreach_per_s": best["outreach"], "aiosmtplib_per_s": best["aiosmtplib"],
+            "smtplib_reuse_per_s": n_seq / seq_reuse, "smtplib_new_connection_per_s": n_seq / seq_new,
+            "vs_aiosmtplib": best["outreach"] / best["aiosmtplib"],
+            "vs_smtplib_reuse": best["outreach"] / (n_seq / seq_reuse),
+            "vs_smtplib_new_connection": best["outreach"] / (n_seq / seq_new),
+        }
+
+    if sms:
+        say(f"  sms: {sms:,} messages, {connections} concurrent, {rounds} rounds ...")
+        phones = [model.by_id[t.lead].phone for t in sms_items]
+        times = {"outreach": [], "create_async": []}
+        server = _Server("twilio")
+        base = f"http://127.0.0.1:{server.port}"
+        try:
+            for _ in range(rounds):
+                times["outreach"].append(_outreach_sms(root, model, states, sms_items, base, connections))
+                times["create_async"].append(_bare_create_async(phones, sms_items[0].text, base, connections))
+        finally:
+            received = server.stop()
+        best = {k: sms / min(v) for k, v in times.items()}
+        res["sms"] = {"messages": sms, "received": received, "outreach_per_s": best["outreach"],
+                      "create_async_per_s": best["create_async"],
+                      "vs_create_async": best["outreach"] / best["create_async"]}
+
+    if plan_leads:
+        say(f"  planning: {plan_leads:,} leads, {plan_history:,} history records ...")
+        res["planning"] = _planning(out_dir, plan_leads, plan_history)
+
+    (out_dir / "outreach.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    return res
+
+
+def format_results(res: dict) -> str:
+    lines = ["outreach benchmarks (ratios measured side by side; best of "
+             f"{res.get('rounds')} rounds each)"]
+    e = res.get("email")
+    if e:
+        lines += [
+            f"  email, {e['messages']:,} to a local aiosmtpd ({res['connections']} connections; "
+            f"the sink received {e['received']:,}):",
+            f"    outreach send_queue      {e['outreach_per_s']:8.0f} msg/s",
+            f"    bare aiosmtplib loop     {e['aiosmtplib_per_s']:8.0f} msg/s   ratio {e['vs_aiosmtplib']:.2f}  (bar >= 0.8)",
+            f"    smtplib, one connection  {e['smtplib_reuse_per_s']:8.0f} msg/s   ratio {e['vs_smtplib_reuse']:.2f}  (bar >= 5)",
+            f"    smtplib, new connection  {e['smtplib_new_connection_per_s']:8.0f} msg/s   ratio "
+            f"{e['vs_smtplib_new_connection']:.2f}",
+        ]
+    s = res.get("sms")
+    if s:
+        lines += [
+            f"  sms, {s['messages']:,} to a local Twilio-compatible endpoint (received {s['received']:,}):",
+            f"    outreach send_queue      {s['outreach_per_s']:8.0f} msg/s",
+            f"    bare create_async        {s['create_async_per_s']:8.0f} msg/s   ratio {s['vs_create_async']:.2f}  (bar >= 0.8)",
+        ]
+    p = res.get("planning")
+    if p:
+        if "error" in p:
+            lines.append(f"  planning: {p['error']}")
+        else:
+            lines += [
+                f"  planning, {p['leads']:,} leads and {p['history']:,} history records:",
+                f"    load + validate + derive {p['load_s']:8.2f} s",
+                f"    plan_day beyond loading  {p['plan_s']:8.2f} s   ({p['enrolments']:,} enrolments, "
+                f"{p['touches']:,} touches; bar: well under 1 s)",
+                f"    rendering that queue     {p['render_s']:8.2f} s",
+            ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.outreach", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "out")
+    parser.add_argument("--emails", type=int, default=10000)
+    parser.add_argument("--sms", type=int, default=10000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--plan-leads", type=int, default=100_000)
+    parser.add_argument("--plan-history", type=int, default=1_000_000)
+    parser.add_argument("--serve", choices=("smtp", "twilio"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve == "smtp":
+        _serve_smtp()
+        return 0
+    if args.serve == "twilio":
+        _serve_twilio()
+        return 0
+    res = run(args.out, emails=args.emails, sms=args.sms, connections=args.connections, rounds=args.rounds,
+              plan_leads=args.plan_leads, plan_history=args.plan_history)
+    print(format_results(res))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    sys.exit(main())

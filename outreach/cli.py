@@ -1,0 +1,216 @@
+"""``python -m outreach plan|send|record``: a thin layer over the package's Python API.
+
+Exit codes: 0 done; 1 invalid data (every problem listed) or an outreach error;
+2 bad usage or configuration; 3 the run paused itself (too many failures);
+4 REQUIRE_REVIEW and the queue is not committed; 5 git failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from relead.check import check_repository
+from relead.cli import date_arg
+from relead.plan import plan_day
+
+from . import gitops
+from .config import config_from_env
+from .errors import OutreachError, QueueError, ReviewRequired
+from .progress import Progress
+from .queue import build_queue, queue_path, read_queue, write_queue
+from .record import OUTCOMES, record_response
+from .run import send_queue
+from .summary import format_plan, format_preview, format_summary
+from .transports import email_transport, sms_transport
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _now_arg(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date and time") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset: write e.g. 2026-11-23T10:00:00-06:00")
+    return value
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", type=Path, default=Path("."), help="the repository (default: .)")
+    p.add_argument("--today", type=date_arg, metavar="YYYY-MM-DD",
+                   help="the day to plan or send (default: today in the team's time zone)")
+    p.add_argument("--now", type=_now_arg, metavar="DATETIME",
+                   help="the clock for send windows and quiet hours, ISO 8601 with offset "
+                        "(default: the real clock)")
+
+
+def _team_timezone(root: Path) -> str | None:
+    try:
+        from relead.yamlparse import parse
+        data = parse((root / "content" / "settings.yaml").read_text(encoding="utf-8"))
+        zone = data.get("timezone") if isinstance(data, dict) else None
+        ZoneInfo(zone)
+        return zone
+    except Exception:   # invalid settings are reported by validation
+        return None
+
+
+def _load(args):
+    """(checked, now, clock) or an exit code after printing the problems."""
+    now = args.now
+    today = args.today
+    if now is not None and today is None:
+        zone = _team_timezone(args.root)
+        today = now.astimezone(ZoneInfo(zone)).date() if zone else now.date()
+    checked = check_repository(args.root, today=today)
+    if checked.errors:
+        for p in checked.problems:
+            print(p.format())
+        print(f"failed: {len(checked.errors)} error{'s' * (len(checked.errors) != 1)}; nothing sent")
+        return None
+    if now is None:
+        clock = lambda: dt.datetime.now(dt.timezone.utc)
+        now = clock()
+    else:
+        fixed = now
+        clock = lambda: fixed
+    return checked, now, clock
+
+
+def _plan(args) -> int:
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_INVALID
+    checked, _now, _clock = loaded
+    d = checked.derived
+    queue = build_queue(plan_day(d.model, d.states, d.priorities, checked.today), d.model)
+    path = write_queue(queue, queue_path(args.root, queue.day))
+    print(format_plan(queue, path.relative_to(args.root) if not path.is_absolute() else path), end="")
+    return EXIT_OK
+
+
+def _send(args) -> int:
+    config = config_from_env(root=args.root)
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_INVALID
+    checked, now, clock = loaded
+    d = checked.derived
+    day = checked.today.isoformat()
+    path = queue_path(args.root, day)
+    if path.exists():
+        queue = read_queue(path)
+        if queue.day != day:
+            raise QueueError(f"{path} is the queue for {queue.day}, not {day}")
+    else:
+        queue = build_queue(plan_day(d.model, d.states, d.priorities, checked.today), d.model)
+        if not args.dry_run:
+            write_queue(queue, path)
+            print(format_plan(queue, path), end="")
+    if args.dry_run:
+        print(format_preview(queue), end="")
+        return EXIT_OK
+    if args.require_review and not (gitops.is_repository(args.root) and gitops.is_committed(args.root, path)):
+        raise ReviewRequired(f"REQUIRE_REVIEW: {path} is not committed as it is; review it (a pull "
+                             "request), commit it, then run again")
+    if not queue.sending_day:
+        print(f"{day} is not a sending day (weekend or holiday): nothing to send")
+    outbox = args.root / "outbox" / day
+    started = time.monotonic()
+    result = send_queue(
+        queue, d.model, root=args.root, states=d.states,
+        email=email_transport(config, outbox=outbox), sms=sms_transport(config, outbox=outbox),
+        now=now, clock=clock, attempts=config.attempts, backoff=config.backoff, batch=config.batch,
+        email_per_second=config.email_per_second, sms_per_second=config.sms_per_second,
+        progress=Progress(sys.stderr))
+    print(format_summary(result, transports=config.describe()), end="")
+    print(f"  took {time.monotonic() - started:.1f} s; {result.records} history records written")
+    if not args.no_commit:
+        if not gitops.is_repository(args.root):
+            print("  not a git repository: nothing committed")
+        else:
+            committed = gitops.commit_paths(args.root, [args.root / "history", path], result.commit_message())
+            if committed is None:
+                print("  nothing new to commit")
+            else:
+                print(f"  committed {committed.sha[:10]}: {committed.message.splitlines()[0]}")
+                if args.push:
+                    print(f"  pushed to {gitops.push(args.root)}")
+    if result.paused:
+        print(f"paused: {result.paused}", file=sys.stderr)
+        return 3
+    return EXIT_OK
+
+
+def _record(args) -> int:
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_INVALID
+    checked, now, _clock = loaded
+    done = record_response(checked.derived.model, root=args.root, lead=args.lead, outcome=args.outcome,
+                           today=checked.today, now=now, note=args.note or "", touch=args.touch or "",
+                           channel=args.channel or "")
+    rel = done.path.relative_to(args.root) if done.path.is_relative_to(args.root) else done.path
+    print(f"recorded {done.record.event} for {args.lead} in {rel}"
+          + (f" (touch {done.record.touch})" if done.record.touch else ""))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m outreach",
+                                     description="Plan the day's touches, send them, record responses.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("plan", help="write the day's queue to outbox/<date>/queue.yaml",
+                       description="Plan the day (enrolments, due steps, caps) and write the rendered queue "
+                                   "for review. Exit 0, or 1 on invalid data.")
+    _common(p)
+    p.set_defaults(func=_plan)
+
+    p = sub.add_parser("send", help="send the day's queue (planning it first if there is none)",
+                       description="Send today's queue: email, SMS, tasks for owners; record every outcome "
+                                   "in history/ and commit. Transports come from the environment or .env "
+                                   "(docs/outreach.md). Exit 0; 1 invalid data; 2 bad configuration; "
+                                   "3 paused after too many failures; 4 queue not reviewed; 5 git failed.")
+    _common(p)
+    p.add_argument("--dry-run", action="store_true", help="render and print; send and record nothing")
+    p.add_argument("--require-review", action="store_true",
+                   help="refuse to send a queue that is not committed as it is")
+    p.add_argument("--no-commit", action="store_true", help="do not commit history/ and the queue")
+    p.add_argument("--push", action="store_true", help="push the commit (rebasing if the remote moved)")
+    p.set_defaults(func=_send)
+
+    p = sub.add_parser("record", help="record a response, or settle an unknown touch",
+                       description="Append a response to history under your own writer name. OUTCOME is one "
+                                   f"of: {', '.join(OUTCOMES)}. sent / not_sent settle an unknown touch "
+                                   "(name it with --touch when the lead has several).")
+    _common(p)
+    p.add_argument("--lead", required=True, help="the lead's id")
+    p.add_argument("--outcome", required=True, help="what happened")
+    p.add_argument("--note", help="free text (what they said, when to call back)")
+    p.add_argument("--touch", help="the touch id it answers or settles")
+    p.add_argument("--channel", help="email, sms, call or mail (needed for opted_out)")
+    p.set_defaults(func=_record)
+
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    if not args.root.is_dir():
+        print(f"error: {args.root} is not a directory", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except OutreachError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

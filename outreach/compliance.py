@@ -1,0 +1,150 @@
+"""Checks made again just before each send: consent, opt-outs, bounces, windows, quiet hours.
+
+Each check returns a :class:`Verdict`: send, ``skip`` (recorded as ``skipped``:
+the step is done and the sequence moves on) or ``defer`` (recorded as
+``deferred``: the step is planned again on the next run). Time-of-day rules take
+``now`` (an aware datetime) from the caller, never from the clock.
+
+SMS goes out only between 08:00 and 21:00 at the recipient. The recipient's time
+zone is the lead's ``timezone``, else the phone number's (phonenumbers' time zone
+data). A number whose possible zones lie more than :data:`MAX_ZONE_SPREAD` apart
+(a toll-free number spans the continent) counts as unknown, and an unknown zone
+is never guessed: the SMS is skipped with the reason recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as phone_timezone
+
+from relead.history import Record
+from relead.model import Lead, Settings
+from relead.plan import INTERESTED_STEP, STOPPING_EVENTS
+from relead.state import LeadState
+
+__all__ = ["Verdict", "SEND", "QUIET_START", "QUIET_END", "MAX_ZONE_SPREAD", "recipient_zones",
+           "sms_hours", "email_window", "check_touch"]
+
+QUIET_START = dt.time(8, 0)     # SMS allowed from...
+QUIET_END = dt.time(21, 0)      # ...until (exclusive), at the recipient
+MAX_ZONE_SPREAD = dt.timedelta(hours=3)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    action: str          # send | skip | defer
+    reason: str = ""     # a short key, recorded as the record's ref
+    note: str = ""       # for people
+
+    @property
+    def send(self) -> bool:
+        return self.action == "send"
+
+
+SEND = Verdict("send")
+
+
+@lru_cache(maxsize=4096)
+def _phone_zones(phone: str) -> tuple[str, ...]:
+    try:
+        num = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return ()
+    zones = tuple(z for z in phone_timezone.time_zones_for_number(num) if z != "Etc/Unknown")
+    return zones
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def recipient_zones(lead: Lead) -> tuple[str, ...]:
+    """The lead's time zone, else its phone number's candidates; () when unknown."""
+    if lead.timezone:
+        return (lead.timezone,) if _zone(lead.timezone) else ()
+    if lead.phone:
+        return tuple(z for z in _phone_zones(lead.phone) if _zone(z))
+    return ()
+
+
+def sms_hours(lead: Lead, now: dt.datetime) -> Verdict:
+    """08:00-21:00 at the recipient, in every zone the number may be in."""
+    zones = recipient_zones(lead)
+    if not zones:
+        return Verdict("skip", "timezone_unknown",
+                       "the recipient's time zone is unknown (set `timezone:` on the lead)")
+    locals_ = [(z, now.astimezone(_zone(z))) for z in zones]
+    offsets = [t.utcoffset() for _, t in locals_]
+    if max(offsets) - min(offsets) > MAX_ZONE_SPREAD:
+        return Verdict("skip", "timezone_unknown",
+                       f"the number spans {len(zones)} time zones (set `timezone:` on the lead)")
+    for zone, local in locals_:
+        if not (QUIET_START <= local.time() < QUIET_END):
+            return Verdict("defer", "quiet_hours",
+                           f"it is {local:%H:%M} at the recipient ({zone}); SMS only 08:00-21:00")
+    return SEND
+
+
+def email_window(settings: Settings, now: dt.datetime) -> Verdict:
+    """The settings' send window, in the team's time zone."""
+    zone = _zone(settings.timezone) or dt.timezone.utc
+    local = now.astimezone(zone)
+    window = settings.sending.send_window
+    if window.contains(local.time()):
+        return SEND
+    return Verdict("defer", "outside_send_window",
+                   f"it is {local:%H:%M} in {settings.timezone}; email goes out "
+                   f"{window.start:%H:%M}-{window.end:%H:%M}")
+
+
+def _answered_since(records: Iterable[Record], since: str) -> Record | None:
+    for rec in records:
+        if rec.event in STOPPING_EVENTS and rec.day >= since:
+            return rec
+    return None
+
+
+def check_touch(channel: str, enrolment: str, state: LeadState, records: tuple[Record, ...],
+                settings: Settings, now: dt.datetime, *, step: int = 0,
+                blocked: frozenset[str] = frozenset()) -> Verdict:
+    """Whether a planned touch may go out now. A response since the enrolment stops it,
+    except for the owner's call-back after `interested` (``step`` INTERESTED_STEP), which
+    that response is the reason for. ``blocked`` holds channels this run has closed for
+    the lead (a bounce, a STOP, a bad number seen a moment ago)."""
+    lead = state.lead
+    if state.do_not_contact:
+        return Verdict("skip", "do_not_contact", "marked do_not_contact")
+    if state.unsubscribed:
+        return Verdict("skip", "unsubscribed", "unsubscribed")
+    answered = _answered_since(records, enrolment) if step != INTERESTED_STEP else None
+    if answered is not None:
+        return Verdict("skip", "responded", f"{answered.event.replace('_', ' ')} on {answered.day}")
+    if channel in blocked:
+        return Verdict("skip", "blocked", f"{channel} to this lead failed for good earlier in this run")
+    if channel == "email":
+        if not lead.email:
+            return Verdict("skip", "no_email", "no email address")
+        if not lead.consent_email:
+            return Verdict("skip", "no_consent", "no consent to email")
+        if not state.email_usable:
+            return Verdict("skip", "email_unusable", "the address bounced or opted out of email")
+        return email_window(settings, now)
+    if channel == "sms":
+        if not lead.phone:
+            return Verdict("skip", "no_phone", "no phone number")
+        if not lead.consent_sms:
+            return Verdict("skip", "no_consent", "no SMS consent (consent.sms must be true)")
+        if not state.sms_usable:
+            return Verdict("skip", "sms_unusable", "opted out of SMS, or the number is wrong")
+        return sms_hours(lead, now)
+    return SEND   # call and mail tasks: the owner judges

@@ -1,0 +1,187 @@
+"""Which transports a run uses, from the environment and an untracked ``.env``.
+
+No credentials: both channels write files under ``outbox/``, so ``make outreach``
+works on a new clone. ``SMTP_HOST`` switches email to SMTP, ``TWILIO_ACCOUNT_SID``
+switches SMS to Twilio (``EMAIL_TRANSPORT`` / ``SMS_TRANSPORT`` force either).
+docs/outreach.md lists every variable. Secrets (passwords, tokens) are kept out
+of ``repr`` and of :meth:`Config.describe`, so they never reach output or files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .errors import ConfigError
+
+__all__ = ["SmtpConfig", "TwilioConfig", "Config", "read_env_file", "config_from_env", "ENV_VARS",
+           "SECRET_VARS"]
+
+ENV_VARS = (
+    "EMAIL_TRANSPORT", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_SECURITY",
+    "SMTP_CONNECTIONS", "SMTP_TIMEOUT", "EMAIL_PER_SECOND",
+    "SMS_TRANSPORT", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
+    "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE", "TWILIO_CONNECTIONS", "TWILIO_TIMEOUT",
+    "SMS_PER_SECOND", "OUTREACH_ATTEMPTS", "OUTREACH_BACKOFF", "OUTREACH_BATCH",
+)
+SECRET_VARS = ("SMTP_PASSWORD", "TWILIO_AUTH_TOKEN")
+_SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: str = "starttls"          # starttls | tls | none
+    username: str = ""
+    password: str = field(default="", repr=False)
+    connections: int = 4
+    timeout: float = 60.0
+
+    def describe(self) -> str:
+        auth = ", with login" if self.username else ""
+        return (f"SMTP {self.host}:{self.port} ({self.security}, {self.connections} "
+                f"connection{'s' * (self.connections != 1)}{auth})")
+
+
+@dataclass(frozen=True, slots=True)
+class TwilioConfig:
+    account_sid: str = field(repr=False)
+    auth_token: str = field(repr=False)
+    from_number: str = ""
+    messaging_service_sid: str = field(default="", repr=False)
+    api_base: str = ""                  # "" = Twilio's own
+    connections: int = 4
+    timeout: float = 30.0
+
+    def describe(self) -> str:
+        sender = f"from {self.from_number}" if self.from_number else "through a messaging service"
+        where = f" via {self.api_base}" if self.api_base else ""
+        return f"Twilio {sender}{where}"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything a run needs from outside the repository; ``None`` transports mean files."""
+
+    smtp: SmtpConfig | None = None
+    twilio: TwilioConfig | None = None
+    email_per_second: float | None = None   # None: settings.sending.email_per_second
+    sms_per_second: float | None = None     # None: settings.sending.sms_per_second
+    attempts: int = 4                       # tries per message for temporary failures
+    backoff: float = 1.0                    # seconds before the first retry; doubles each time
+    batch: int = 32                         # most touches durable `attempting` but not yet sent
+
+    def describe(self) -> dict[str, str]:
+        return {"email": self.smtp.describe() if self.smtp else "files in outbox/",
+                "sms": self.twilio.describe() if self.twilio else "files in outbox/"}
+
+
+_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines of a ``.env`` file (``#`` comments, optional quotes, ``export``)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}") from None
+    values: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _LINE.match(line)
+        if not m:
+            raise ConfigError(f"{path}:{n}: expected KEY=value")
+        key, value = m.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | str = ".") -> Config:
+    """The run's configuration: ``environ`` (default ``os.environ``) over ``root/.env``."""
+    env = dict(read_env_file(Path(root) / ".env"))
+    env.update(os.environ if environ is None else environ)
+    get = lambda k, d="": (env.get(k) or d).strip()
+
+    email = get("EMAIL_TRANSPORT", "smtp" if get("SMTP_HOST") else "file").lower()
+    smtp = None
+    if email == "smtp":
+        host = get("SMTP_HOST")
+        if not host:
+            raise ConfigError("EMAIL_TRANSPORT=smtp needs SMTP_HOST")
+        security = get("SMTP_SECURITY", "starttls").lower()
+        if security not in _SECURITY_PORTS:
+            raise ConfigError(f"SMTP_SECURITY must be starttls, tls or none, not {security!r}")
+        smtp = SmtpConfig(host=host, port=_int(get, "SMTP_PORT", _SECURITY_PORTS[security], 1),
+                          security=security, username=get("SMTP_USERNAME"),
+                          password=env.get("SMTP_PASSWORD", ""),
+                          connections=_int(get, "SMTP_CONNECTIONS", 4, 1),
+                          timeout=_float(get, "SMTP_TIMEOUT", 60.0, 0.001))
+        if bool(smtp.username) != bool(smtp.password):
+            raise ConfigError("set both SMTP_USERNAME and SMTP_PASSWORD, or neither")
+    elif email != "file":
+        raise ConfigError(f"EMAIL_TRANSPORT must be file or smtp, not {email!r}")
+
+    sms = get("SMS_TRANSPORT", "twilio" if get("TWILIO_ACCOUNT_SID") else "file").lower()
+    twilio = None
+    if sms == "twilio":
+        sid, token = get("TWILIO_ACCOUNT_SID"), env.get("TWILIO_AUTH_TOKEN", "").strip()
+        if not sid or not token:
+            raise ConfigError("SMS through Twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        sender, service = get("TWILIO_FROM"), get("TWILIO_MESSAGING_SERVICE_SID")
+        if not sender and not service:
+            raise ConfigError("set TWILIO_FROM (a phone number) or TWILIO_MESSAGING_SERVICE_SID")
+        base = get("TWILIO_API_BASE").rstrip("/")
+        if base and not re.match(r"^https?://[^\s/]+", base):
+            raise ConfigError("TWILIO_API_BASE must be an http(s) URL such as https://api.twilio.com")
+        twilio = TwilioConfig(account_sid=sid, auth_token=token, from_number=sender,
+                              messaging_service_sid=service, api_base=base,
+                              connections=_int(get, "TWILIO_CONNECTIONS", 4, 1),
+                              timeout=_float(get, "TWILIO_TIMEOUT", 30.0, 0.001))
+    elif sms != "file":
+        raise ConfigError(f"SMS_TRANSPORT must be file or twilio, not {sms!r}")
+
+    return Config(
+        smtp=smtp, twilio=twilio,
+        email_per_second=_float(get, "EMAIL_PER_SECOND", None, 0),
+        sms_per_second=_float(get, "SMS_PER_SECOND", None, 0),
+        attempts=_int(get, "OUTREACH_ATTEMPTS", 4, 1),
+        backoff=_float(get, "OUTREACH_BACKOFF", 1.0, 0),
+        batch=_int(get, "OUTREACH_BATCH", 32, 1),
+    )
+
+
+def _int(get, key: str, default: int, minimum: int) -> int:
+    text = get(key)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, not {text!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{key} must be at least {minimum}")
+    return value
+
+
+def _float(get, key: str, default, minimum: float):
+    text = get(key)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{key} must be a number, not {text!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{key} must be at least {minimum}")
+    return value

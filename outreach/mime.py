@@ -1,0 +1,165 @@
+"""Email bytes: multipart/alternative (plain text + HTML), built fast and by the rules.
+
+Python's ``email`` package takes about 2 ms to build and flatten one such message
+on this class of machine, more than an SMTP round trip; this module writes the
+same structure directly (about 50 µs). Addresses still go through
+:class:`email.headerregistry.Address` (so "Acme, Inc." is quoted and stays one
+recipient), non-ASCII header text is RFC 2047-encoded by :class:`email.header.Header`,
+and the parts are quoted-printable UTF-8. Every header value is checked for line
+breaks first (:func:`outreach.render.check_header`). tests/test_outreach_render.py
+parses the output back with ``email`` and compares.
+"""
+
+from __future__ import annotations
+
+import binascii
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from email.header import Header
+from email.headerregistry import Address
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from relead.model import Sender
+
+from .errors import OutreachError, RenderError
+from .render import check_header, unsubscribe_url
+
+__all__ = ["Layout", "EmailParts", "format_address", "encode_header", "message_id", "build_email",
+           "list_unsubscribe", "digest_id"]
+
+
+def format_address(name: str, addr: str) -> str:
+    """One mailbox for a header; the display name quoted or encoded as it needs."""
+    check_header("address", name)
+    check_header("address", addr)
+    try:
+        address = Address(display_name=name, addr_spec=addr)
+    except (ValueError, IndexError) as exc:
+        raise RenderError(f"not a usable address: {exc}") from None
+    if name.isascii():
+        return str(address)
+    return formataddr((address.display_name, address.addr_spec), charset="utf-8")
+
+
+def encode_header(name: str, value: str) -> str:
+    """``Name: value`` with CRLF; RFC 2047 for non-ASCII, folded when long."""
+    check_header(name, value)
+    if value.isascii():
+        if len(name) + len(value) < 78 or ", " not in value:
+            return f"{name}: {value}\r\n"
+        return f"{name}: " + ",\r\n ".join(value.split(", ")) + "\r\n"   # fold a list at its commas
+    return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n") + "\r\n"
+
+
+def message_id(touch_id: str, sender_email: str) -> str:
+    """The Message-ID of a touch: derived from its id, so a resend would be recognisable."""
+    domain = sender_email.rpartition("@")[2] or "relead.invalid"
+    return f"<{touch_id}.relead@{domain}>"
+
+
+def list_unsubscribe(sender: Sender, touch_id: str) -> list[tuple[str, str]]:
+    """RFC 2369 / 8058 headers: mailto always, the URL (and one-click POST) when configured."""
+    mailto = f"mailto:{sender.unsubscribe_email or sender.email}?subject=unsubscribe%20{touch_id}"
+    targets = [f"<{mailto}>"]
+    headers = []
+    if sender.unsubscribe_url:
+        targets.append(f"<{unsubscribe_url(sender, touch_id)}>")
+    headers.append(("List-Unsubscribe", ", ".join(targets)))
+    if sender.unsubscribe_url and sender.unsubscribe_url.lower().startswith("https://"):
+        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    return headers
+
+
+def _qp(text: str) -> bytes:
+    data = text.replace("\r\n", "\n").encode("utf-8")
+    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", b"\r\n")
+
+
+@dataclass(frozen=True, slots=True)
+class EmailParts:
+    """What goes into one email, every value already rendered."""
+
+    id: str                       # the touch id (or a digest's id)
+    to_name: str
+    to_addr: str
+    subject: str
+    text: str                     # plain-text body, footer included
+    html: str = ""                # full HTML document; "" for a plain-text-only mail
+    unsubscribe: bool = True      # List-Unsubscribe headers (not on internal mail)
+
+
+def build_email(parts: EmailParts, *, sender: Sender, now: dt.datetime) -> bytes:
+    """The message as bytes ready for SMTP DATA (CRLF line ends)."""
+    head = [f"From: {format_address(sender.name, sender.email)}\r\n"]
+    head.append(f"To: {format_address(parts.to_name, parts.to_addr)}\r\n")
+    if sender.reply_to:
+        head.append(f"Reply-To: {format_address(sender.name, sender.reply_to)}\r\n")
+    head.append(encode_header("Subject", parts.subject))
+    head.append(f"Date: {format_datetime(now)}\r\n")
+    head.append(f"Message-ID: {message_id(parts.id, sender.email)}\r\n")
+    if parts.unsubscribe:
+        for name, value in list_unsubscribe(sender, parts.id):
+            head.append(encode_header(name, value))
+    head.append("MIME-Version: 1.0\r\n")
+    text = _qp(parts.text)
+    if not parts.html:
+        head.append('Content-Type: text/plain; charset="utf-8"\r\n'
+                    "Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+        return "".join(head).encode("ascii") + text
+    boundary = f"=_relead_{parts.id}"
+    head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n')
+    b = boundary.encode("ascii")
+    return b"".join((
+        "".join(head).encode("ascii"),
+        b"--", b, b'\r\nContent-Type: text/plain; charset="utf-8"\r\n'
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n", text, b"\r\n",
+        b"--", b, b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n", _qp(parts.html), b"\r\n",
+        b"--", b, b"--\r\n",
+    ))
+
+
+class Layout:
+    """templates/email/layout.html and layout.txt: the frame around every email's body.
+
+    Each gets ``subject``, ``body`` (the rendered message), ``sender`` (name,
+    email, postal_address), ``unsubscribe_url`` and ``unsubscribe_email``. The HTML
+    layout is autoescaped; ``body`` is the Markdown's HTML, already made safe.
+    """
+
+    def __init__(self, directory: Path):
+        directory = Path(directory)
+        missing = [n for n in ("layout.html", "layout.txt") if not (directory / n).is_file()]
+        if missing:
+            raise OutreachError(f"{directory}/{missing[0]} is missing: the email layout lives in "
+                                "templates/email/ (layout.html and layout.txt)")
+        loader = jinja2.FileSystemLoader(str(directory))
+        self._html = ImmutableSandboxedEnvironment(loader=loader, autoescape=True,
+                                                   undefined=jinja2.StrictUndefined).get_template("layout.html")
+        self._text = ImmutableSandboxedEnvironment(loader=loader, autoescape=False,
+                                                   undefined=jinja2.StrictUndefined,
+                                                   keep_trailing_newline=True).get_template("layout.txt")
+
+    def wrap(self, *, subject: str, text: str, html: str, sender: Sender, touch_id: str) -> tuple[str, str]:
+        ctx = {"subject": subject,
+               "sender": {"name": sender.name, "email": sender.email,
+                          "postal_address": sender.postal_address},
+               "unsubscribe_url": unsubscribe_url(sender, touch_id),
+               "unsubscribe_email": sender.unsubscribe_email or sender.email}
+        try:
+            return (self._text.render(ctx, body=text), self._html.render(ctx, body=Markup(html)))
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"email layout: {exc}") from None
+
+
+def digest_id(day: str, owner_email: str, touch_ids) -> str:
+    """A digest's id: the day, the owner and the tasks in it (a second digest differs)."""
+    raw = "\x1f".join([day, owner_email, *sorted(touch_ids)]).encode()
+    return "tasks-" + hashlib.blake2b(raw, digest_size=8).hexdigest()
+

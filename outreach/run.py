@@ -1,0 +1,454 @@
+"""Sending the day's queue: never twice, never lost.
+
+The order of things for each touch that goes to a provider:
+
+1. ``attempting`` is appended to today's history file and fsynced before the touch is
+   handed to a transport; a touch whose ``attempting`` is not on disk is never sent.
+   The writes are grouped (one fsync for as many touches as the senders have room
+   for), and at most ``batch`` touches are ever durable-but-not-yet-sent: that, plus
+   the sends in flight, is what a crash can leave unknown.
+2. Touches go out concurrently over the transport's connections, each send retried
+   on temporary failures with exponential backoff (or the provider's
+   ``Retry-After``), at most ``attempts`` times, within the per-second limit.
+3. Each result is appended as soon as the previous write is done (group commit):
+   ``sent`` with the provider's id, ``failed`` (permanent, with the code),
+   ``deferred`` (temporary: planned again next run). A result that cannot be known
+   (a timeout after the data went out) is not written: the touch stays
+   ``attempting`` with no result, which is what ``unknown`` means. A crash leaves
+   the same. Unknown touches are never sent again by a run;
+   ``make record ... OUTCOME=sent|not_sent TOUCH=...`` settles them.
+
+Before that, every touch of the queue is checked against history (a touch with
+any of :data:`relead.plan.DONE_EVENTS` is done: a re-run sends nothing twice) and
+against the lead as it is now (:func:`outreach.compliance.check_touch`). Call
+and mail steps are handed to their owners (recorded ``sent`` with ref ``task``)
+and mailed to each owner as one digest.
+
+When more than ``max_failure_share`` of the finished sends failed (after at least
+:data:`PAUSE_AFTER`), the run stops sending: the touches not sent are recorded
+``deferred`` with ref ``paused`` and the reason, and :class:`RunResult` says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable, Mapping
+
+from relead.history import HistoryWriter, Record
+from relead.hygiene import unknown_touches
+from relead.model import Model
+from relead.plan import DONE_EVENTS, INTERESTED_STEP
+from relead.state import LeadState, derive_states
+
+from .compliance import check_touch
+from .errors import (DeliveryError, DeliveryUnknown, PermanentDeliveryError, RenderError,
+                     TemporaryDeliveryError)
+from .mime import EmailParts, Layout, build_email, digest_id
+from .progress import NullProgress
+from .queue import Queue, QueuedTouch
+from .transports import EmailTransport, OutgoingEmail, OutgoingSms, SmsTransport
+
+__all__ = ["Outcome", "RunResult", "send_queue", "send_queue_async", "RateLimiter", "PAUSE_AFTER",
+           "WRITER", "MAX_WAIT"]
+
+WRITER = "outreach"
+PAUSE_AFTER = 20          # finished sends before the failure share can pause a run
+MAX_WAIT = 60.0           # longest single wait between two tries of one message (seconds)
+_FAILING = ("failed", "deferred", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one queued touch ended in this run."""
+
+    touch: QueuedTouch
+    state: str              # sent | failed | deferred | skipped | unknown
+    ref: str = ""           # provider id when sent; else a code or reason key
+    note: str = ""
+    mark: str = ""          # bounced | opted_out | wrong_number: what a failure said about the lead
+    tries: int = 0          # deliveries attempted (0: never handed to a transport)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    day: str
+    outcomes: tuple[Outcome, ...] = ()
+    enrolled: int = 0
+    already_done: int = 0                       # queued touches a previous run finished
+    unknown_before: tuple[Record, ...] = ()     # attempted earlier, never settled
+    paused: str = ""                            # why the run stopped sending ("" = it did not)
+    digests: tuple[str, ...] = ()               # owners mailed their tasks
+    digest_errors: tuple[str, ...] = ()
+    records: int = 0                            # history records written
+    transports: Mapping[str, str] = field(default_factory=dict)
+
+    def count(self, state: str, channel: str | None = None) -> int:
+        return sum(1 for o in self.outcomes if o.state == state
+                   and (channel is None or o.touch.channel == channel))
+
+    @property
+    def tasks(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.touch.is_task and o.state == "sent")
+
+    @property
+    def unknown(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.state == "unknown")
+
+    def commit_message(self) -> str:
+        head = (f"outreach {self.day}: {self.count('sent', 'email')} email, {self.count('sent', 'sms')} sms, "
+                f"{len(self.tasks)} tasks, {self.count('failed')} failed, {len(self.unknown)} unknown")
+        return head + (f"\n\nPaused: {self.paused}\n" if self.paused else "")
+
+
+class RateLimiter:
+    """At most ``per_second`` starts a second across all callers (0 or None: no limit)."""
+
+    def __init__(self, per_second: float | None, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable] = asyncio.sleep):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self._clock, self._sleep = clock, sleep
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        now = self._clock()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await self._sleep(slot - now)
+
+
+class _Recorder:
+    """Appends to today's history file: one fsync per call, calls one at a time, off the loop."""
+
+    def __init__(self, writer: HistoryWriter):
+        self.writer = writer
+        self.lock = asyncio.Lock()
+        self.written = 0
+
+    async def write(self, records: list[Record]) -> None:
+        if not records:
+            return
+        async with self.lock:
+            await asyncio.to_thread(self.writer.append, records)
+            self.written += len(records)
+
+
+def _utc(now: dt.datetime) -> str:
+    return now.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class _Run:
+    def __init__(self, queue: Queue, model: Model, states: Mapping[str, LeadState], *, root: Path,
+                 email: EmailTransport | None, sms: SmsTransport | None, now: dt.datetime,
+                 clock: Callable[[], dt.datetime], attempts: int, backoff: float, batch: int,
+                 email_per_second: float | None, sms_per_second: float | None,
+                 max_failure_share: float | None, progress, sleep, layout: Layout | None):
+        self.queue, self.model, self.states = queue, model, states
+        self.settings = model.settings
+        self.sender = model.settings.sender
+        self.root = Path(root)
+        self.email, self.sms = email, sms
+        self.now, self.clock = now, clock
+        self.attempts, self.backoff, self.batch = attempts, backoff, max(1, batch)
+        sending = model.settings.sending
+        self.limits = {
+            "email": RateLimiter(sending.email_per_second if email_per_second is None else email_per_second,
+                                 sleep=sleep),
+            "sms": RateLimiter(sending.sms_per_second if sms_per_second is None else sms_per_second,
+                               sleep=sleep),
+        }
+        self.max_share = sending.max_failure_share if max_failure_share is None else max_failure_share
+        self.progress = progress or NullProgress()
+        self.sleep = sleep
+        self.layout = layout
+        self.outcomes: list[Outcome] = []
+        self.ended: set[str] = set()
+        self.pending: list[Record] = []
+        self.finished = Counter()
+        self.paused = ""
+        self.blocked: dict[str, set[str]] = defaultdict(set)
+        self.flushing: asyncio.Task | None = None
+        self.live = False           # results are flushed as they come once the run is sending
+
+    # -- records -------------------------------------------------------------------------
+
+    def _rec(self, event: str, t: QueuedTouch, ref: str = "", note: str = "", *, channel: str = "") -> Record:
+        return Record(self.queue.day, _utc(self.clock()), event, t.lead, t.campaign, t.enrolment, str(t.step),
+                      channel or t.channel, t.variant, t.touch, ref, note)
+
+    def _finish(self, outcome: Outcome) -> None:
+        """Note an outcome; queue its records (nothing for unknown); maybe pause the run."""
+        t = outcome.touch
+        self.outcomes.append(outcome)
+        self.ended.add(t.touch)
+        if outcome.state != "unknown":
+            self.pending.append(self._rec(outcome.state, t, outcome.ref, outcome.note))
+        if outcome.mark:
+            channel = "email" if outcome.mark == "bounced" else t.channel
+            self.pending.append(self._rec(outcome.mark, t, outcome.ref, outcome.note, channel=channel))
+            self.blocked[t.lead].add(t.channel)
+        if outcome.tries:
+            self.finished[outcome.state in _FAILING] += 1
+            failing, total = self.finished[True], sum(self.finished.values())
+            if not self.paused and total >= PAUSE_AFTER and failing / total > self.max_share:
+                self.paused = (f"{failing} of {total} sends failed ({failing / total:.0%}, more than the "
+                               f"{self.max_share:.0%} allowed): stopped sending; check the provider, then run again")
+        self.progress.advance("tasks" if t.is_task else t.channel)
+        if self.live and self.pending and (self.flushing is None or self.flushing.done()):
+            self.flushing = asyncio.ensure_future(self._flush())   # group commit: one fsync for all pending
+
+    async def _flush(self) -> None:
+        while self.pending:
+            records, self.pending = self.pending, []
+            await self.recorder.write(records)
+
+    # -- the run -----------------------------------------------------------------------------
+
+    async def run(self) -> RunResult:
+        history = self.model.history
+        done = {r.touch for r in history.records if r.touch and r.event in DONE_EVENTS}
+        enrolled = {(r.lead, r.campaign, r.enrolment or r.day) for r in history.records if r.event == "enrolled"}
+        unknown_before = unknown_touches(history)
+        day = self.queue.day
+        self.recorder = _Recorder(HistoryWriter(self.root / "history", day, WRITER))
+        first: list[Record] = []
+        at = _utc(self.clock())
+
+        for e in self.queue.enrolments:
+            if (e.lead, e.campaign, day) not in enrolled and e.lead in self.states:
+                enrolled.add((e.lead, e.campaign, day))
+                first.append(Record(day, at, "enrolled", e.lead, e.campaign, day, "", "", e.variant, "", "", e.why))
+        n_enrolled = len(first)
+        for t in self.queue.touches:        # a touch whose enrolment nobody recorded (an edited queue)
+            if t.step != INTERESTED_STEP and (t.lead, t.campaign, t.enrolment) not in enrolled \
+                    and t.lead in self.states and t.touch not in done:
+                enrolled.add((t.lead, t.campaign, t.enrolment))
+                first.append(Record(day, at, "enrolled", t.lead, t.campaign, t.enrolment, "", "", t.variant,
+                                    "", "", "enrolment recorded with its first touch"))
+        for s in self.queue.skipped:
+            if s.touch and s.touch not in done and s.lead in self.states:
+                done.add(s.touch)
+                first.append(Record(day, at, "skipped", s.lead, s.campaign, s.enrolment, str(s.step), s.channel,
+                                    s.variant, s.touch, "unreachable", s.reason))
+
+        to_send: dict[str, list[QueuedTouch]] = {"email": [], "sms": []}
+        tasks: list[QueuedTouch] = []
+        already = 0
+        for t in self.queue.touches:
+            if t.touch in done:
+                already += 1
+                continue
+            done.add(t.touch)
+            st = self.states.get(t.lead)
+            if st is None:
+                self._finish(Outcome(t, "skipped", "unknown_lead", "the lead is no longer in the leads"))
+                continue
+            if t.error:
+                code, _, why = t.error.partition(": ")
+                self._finish(Outcome(t, "failed", code if why and code.isidentifier() else "render", t.error))
+                continue
+            verdict = check_touch(t.channel, t.enrolment, st, history.for_lead(t.lead), self.settings,
+                                  self.now, step=t.step, blocked=frozenset(self.blocked.get(t.lead, ())))
+            if verdict.action == "skip":
+                self._finish(Outcome(t, "skipped", verdict.reason, verdict.note))
+            elif verdict.action == "defer":
+                self._finish(Outcome(t, "deferred", verdict.reason, verdict.note))
+            elif t.is_task:
+                tasks.append(t)
+            else:
+                to_send[t.channel].append(t)
+        checked = self.pending
+        self.pending = []
+        self.progress.start({"email": len(to_send["email"]), "sms": len(to_send["sms"]), "tasks": len(tasks)})
+        await self.recorder.write(first + checked)
+        self.live = True
+
+        digests, digest_errors = (), ()
+        if tasks:
+            for t in tasks:
+                self._finish(Outcome(t, "sent", "task", f"handed to {t.owner or 'the team'}"))
+            await self._flush()
+            digests, digest_errors = await self._mail_digests(tasks)
+
+        jobs = []
+        if to_send["email"]:
+            jobs.append(self._channel("email", to_send["email"], self.email, self._email_payload))
+        if to_send["sms"]:
+            jobs.append(self._channel("sms", to_send["sms"], self.sms, self._sms_payload))
+        try:
+            await asyncio.gather(*jobs)
+        finally:
+            if self.flushing is not None:
+                await self.flushing
+            await self._flush()
+            self.recorder.writer.close()
+            self.progress.close()
+        return RunResult(day=day, outcomes=tuple(self.outcomes), enrolled=n_enrolled, already_done=already,
+                         unknown_before=unknown_before, paused=self.paused, digests=digests,
+                         digest_errors=digest_errors, records=self.recorder.written)
+
+    # -- one channel ---------------------------------------------------------------------------
+
+    async def _channel(self, channel: str, items: list[QueuedTouch], transport, payload) -> None:
+        if transport is None:
+            for t in items:
+                self._finish(Outcome(t, "deferred", "no_transport", f"no {channel} transport in this run"))
+            return
+        async with transport:
+            ready: asyncio.Queue = asyncio.Queue()
+            # At most `batch` touches are durable `attempting` but not yet handed to the transport:
+            # what a crash can leave unknown beyond the sends in flight. The producer writes as
+            # many as there is room for in one append (one fsync), so groups grow with the rate.
+            room = asyncio.Semaphore(self.batch)
+            workers = max(1, transport.concurrency)
+            produced = 0
+
+            async def produce() -> None:
+                nonlocal produced
+                try:
+                    while produced < len(items) and not self.paused:
+                        await room.acquire()
+                        n = 1
+                        while produced + n < len(items) and n < self.batch and not room.locked():
+                            await room.acquire()
+                            n += 1
+                        chunk = []
+                        for t in items[produced:produced + n]:
+                            try:
+                                chunk.append((t, payload(t)))
+                            except RenderError as exc:
+                                room.release()
+                                self._finish(Outcome(t, "failed", exc.code, str(exc)))
+                        if self.paused:
+                            break
+                        await self.recorder.write([self._rec("attempting", t) for t, _ in chunk])
+                        produced += n
+                        for pair in chunk:
+                            ready.put_nowait(pair)
+                finally:
+                    for _ in range(workers):
+                        ready.put_nowait(None)
+
+            async def work() -> None:
+                while (pair := await ready.get()) is not None:
+                    room.release()
+                    t, message = pair
+                    if self.paused:
+                        self._finish(Outcome(t, "deferred", "paused", self.paused))
+                    else:
+                        self._finish(await self._deliver(channel, t, transport, message))
+
+            await asyncio.gather(produce(), *[work() for _ in range(workers)])
+            for t in items[produced:]:
+                if self.paused and t.touch not in self.ended:
+                    self._finish(Outcome(t, "deferred", "paused", self.paused))
+
+    async def _deliver(self, channel: str, t: QueuedTouch, transport, message) -> Outcome:
+        tries = 0
+        while True:
+            tries += 1
+            await self.limits[channel].wait()
+            try:
+                ref = await transport.send(message)
+                return Outcome(t, "sent", ref, tries=tries)
+            except DeliveryUnknown as exc:
+                return Outcome(t, "unknown", exc.code, str(exc), tries=tries)
+            except PermanentDeliveryError as exc:
+                return Outcome(t, "failed", exc.code, str(exc), mark=exc.mark, tries=tries)
+            except TemporaryDeliveryError as exc:
+                if tries >= self.attempts or self.paused:
+                    return Outcome(t, "deferred", exc.code, f"{exc} (tried {tries} times)", tries=tries)
+                wait = exc.retry_after if exc.retry_after is not None else \
+                    self.backoff * (2 ** (tries - 1)) * random.uniform(0.5, 1.0)
+                await self.sleep(min(wait, MAX_WAIT))
+            except DeliveryError as exc:   # pragma: no cover - transports raise only the three above
+                return Outcome(t, "unknown", exc.code, str(exc), tries=tries)
+
+    # -- payloads ----------------------------------------------------------------------------
+
+    def _email_payload(self, t: QueuedTouch) -> OutgoingEmail:
+        lead = self.model.by_id[t.lead]
+        text, html = self.layout.wrap(subject=t.subject, text=t.text, html=t.html, sender=self.sender,
+                                      touch_id=t.touch)
+        data = build_email(EmailParts(t.touch, lead.name or lead.company, lead.email, t.subject, text, html),
+                           sender=self.sender, now=self.now)
+        return OutgoingEmail(t.touch, self.sender.email, (lead.email,), data)
+
+    def _sms_payload(self, t: QueuedTouch) -> OutgoingSms:
+        return OutgoingSms(t.touch, self.model.by_id[t.lead].phone, t.text)
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    async def _mail_digests(self, tasks: list[QueuedTouch]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if self.email is None:
+            return (), ()
+        by_owner: dict[str, list[QueuedTouch]] = defaultdict(list)
+        for t in tasks:
+            by_owner[t.owner].append(t)
+        team = self.settings.team
+        mailed, errors = [], []
+        async with self.email:
+            for owner in sorted(by_owner):
+                items = by_owner[owner]
+                member = team.get(owner)
+                name, addr = (member.name, member.email) if member else (self.sender.name, self.sender.email)
+                kinds = Counter(t.channel for t in items)
+                what = ", ".join(f"{n} {k}{'s' * (n != 1)}" for k, n in sorted(kinds.items()))
+                lines = [f"Hi {name.split()[0] if name.split() else name},", "",
+                         f"Your relead tasks for {self.queue.day} ({what}). Record what happened with",
+                         "`make record LEAD=<id> OUTCOME=<outcome> NOTE=\"...\"`.", ""]
+                for i, t in enumerate(items, 1):
+                    lines.append(f"{i}. {t.lead}: {t.why}")
+                    lines.extend("   " + ln if ln else "" for ln in t.text.rstrip().splitlines())
+                    lines.append("")
+                did = digest_id(self.queue.day, addr, [t.touch for t in items])
+                try:
+                    data = build_email(EmailParts(did, name, addr, f"Your relead tasks for {self.queue.day}: {what}",
+                                                  "\n".join(lines), unsubscribe=False),
+                                       sender=self.sender, now=self.now)
+                except RenderError as exc:
+                    errors.append(f"{addr}: {exc}")
+                    continue
+                outcome = await self._deliver("email", items[0], self.email,
+                                              OutgoingEmail(did, self.sender.email, (addr,), data))
+                if outcome.state == "sent":
+                    mailed.append(addr)
+                else:
+                    errors.append(f"{addr}: {outcome.note or outcome.state}")
+        return tuple(mailed), tuple(errors)
+
+
+async def send_queue_async(queue: Queue, model: Model, *, root: Path | str, email: EmailTransport | None,
+                           sms: SmsTransport | None, now: dt.datetime,
+                           states: Mapping[str, LeadState] | None = None,
+                           clock: Callable[[], dt.datetime] | None = None, attempts: int = 4,
+                           backoff: float = 1.0, batch: int = 32, email_per_second: float | None = None,
+                           sms_per_second: float | None = None, max_failure_share: float | None = None,
+                           progress=None, sleep: Callable[[float], Awaitable] = asyncio.sleep,
+                           layout: Layout | None = None) -> RunResult:
+    """Send ``queue`` (see the module docstring). ``now`` is the time compliance rules use;
+    ``clock`` stamps the records (default: ``now``). Transports are entered here."""
+    if now.tzinfo is None:
+        raise ValueError("now must carry its UTC offset")
+    root = Path(root)
+    if layout is None and any(t.channel == "email" for t in queue.touches):
+        layout = Layout(root / "templates" / "email")
+    run = _Run(queue, model, states if states is not None else derive_states(model), root=root,
+               email=email, sms=sms, now=now, clock=clock or (lambda: now), attempts=attempts,
+               backoff=backoff, batch=batch, email_per_second=email_per_second,
+               sms_per_second=sms_per_second, max_failure_share=max_failure_share,
+               progress=progress, sleep=sleep, layout=layout)
+    return await run.run()
+
+
+def send_queue(queue: Queue, model: Model, **options) -> RunResult:
+    """:func:`send_queue_async` in a new event loop."""
+    return asyncio.run(send_queue_async(queue, model, **options))

@@ -1,0 +1,146 @@
+"""SMS through Twilio's async client (``messages.create_async``) over a small HTTP client of ours.
+
+Why our own :class:`twilio.http.AsyncHttpClient`:
+
+* ``TWILIO_API_BASE`` points requests at another base URL (a regional edge, or a
+  local test endpoint) by rewriting ``https://api.twilio.com``;
+* it sets the ``Authorization`` header itself (twilio's own client passes an
+  ``auth`` object that aiohttp 3.14 deprecates);
+* it never retries: ``AsyncTwilioHttpClient(max_retries=...)`` re-posts on 5xx and
+  can send a message twice. Retrying is the sender's job, and only where safe;
+* it sees the HTTP status and ``Retry-After`` before twilio turns them into an
+  exception, so 429 / 5xx become :class:`TemporaryDeliveryError` with the wait.
+
+Error codes: 21610 (the recipient replied STOP) marks the lead opted out of SMS;
+21211 and 21614 mark the number unusable; other 4xx are permanent. A timeout or a
+dropped connection after the request went out is :class:`DeliveryUnknown`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+
+import aiohttp
+
+from ..config import TwilioConfig
+from ..errors import DeliveryUnknown, PermanentDeliveryError, TemporaryDeliveryError
+from ..transports import OutgoingSms
+
+__all__ = ["TwilioTransport", "TWILIO_BASE", "OPTED_OUT_CODES", "BAD_NUMBER_CODES"]
+
+TWILIO_BASE = "https://api.twilio.com"
+OPTED_OUT_CODES = frozenset({21610})
+BAD_NUMBER_CODES = frozenset({21211, 21614})
+_log = logging.getLogger("outreach.twilio")
+
+
+class _Retryable(Exception):
+    def __init__(self, status: int, code: str, message: str, retry_after: float | None):
+        super().__init__(message)
+        self.status, self.code, self.retry_after = status, code, retry_after
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None     # an HTTP date: fall back to our own backoff
+
+
+def _error(text: str) -> tuple[str, str]:
+    try:
+        doc = json.loads(text)
+        return str(doc.get("code", "")), str(doc.get("message", ""))
+    except (ValueError, AttributeError):
+        return "", ""
+
+
+def _http_client(base: str, timeout: float, connections: int):
+    from twilio.http import AsyncHttpClient
+    from twilio.http.response import Response
+
+    class RebasedHttpClient(AsyncHttpClient):
+        """No retries; our Authorization header; requests to ``base`` instead of api.twilio.com."""
+
+        def __init__(self):
+            super().__init__(_log, True, timeout)
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=connections),
+                timeout=aiohttp.ClientTimeout(total=timeout))
+
+        async def request(self, method, url, params=None, data=None, headers=None, auth=None,
+                          timeout=None, allow_redirects=False):
+            if base and url.startswith(TWILIO_BASE):
+                url = base + url[len(TWILIO_BASE):]
+            headers = dict(headers or {})
+            if auth is not None:
+                token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+                headers["Authorization"] = f"Basic {token}"
+            async with self.session.request(method, url, params=params, data=data, headers=headers,
+                                            allow_redirects=allow_redirects) as resp:
+                text = await resp.text()
+                if resp.status == 429 or resp.status >= 500:
+                    code, message = _error(text)
+                    raise _Retryable(resp.status, code or str(resp.status), message,
+                                     _retry_after(resp.headers.get("Retry-After")))
+                return Response(resp.status, text, dict(resp.headers))
+
+        async def close(self):
+            await self.session.close()
+
+    return RebasedHttpClient()
+
+
+class TwilioTransport:
+    def __init__(self, config: TwilioConfig):
+        self.config = config
+        self.concurrency = config.connections
+        self._http = None
+        self._messages = None
+
+    async def __aenter__(self) -> "TwilioTransport":
+        from twilio.rest import Client       # imported here: it is slow to import
+        cfg = self.config
+        self._http = _http_client(cfg.api_base, cfg.timeout, cfg.connections)
+        client = Client(cfg.account_sid, cfg.auth_token, http_client=self._http)
+        self._messages = client.messages
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def send(self, message: OutgoingSms) -> str:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+        cfg = self.config
+        kwargs = {"to": message.to, "body": message.body}
+        if cfg.messaging_service_sid:
+            kwargs["messaging_service_sid"] = cfg.messaging_service_sid
+        else:
+            kwargs["from_"] = cfg.from_number
+        try:
+            created = await self._messages.create_async(**kwargs)
+        except _Retryable as exc:
+            raise TemporaryDeliveryError(f"Twilio answered {exc.status}: {exc}".rstrip(": "),
+                                         code=exc.code, retry_after=exc.retry_after) from None
+        except TwilioRestException as exc:
+            code = int(exc.code) if str(exc.code).isdigit() else 0
+            text = f"Twilio refused the message ({exc.code}): {exc.msg}"
+            if code in OPTED_OUT_CODES:
+                raise PermanentDeliveryError(text, code=str(code), mark="opted_out") from None
+            if code in BAD_NUMBER_CODES:
+                raise PermanentDeliveryError(text, code=str(code), mark="wrong_number") from None
+            raise PermanentDeliveryError(text, code=str(exc.code)) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise TemporaryDeliveryError(f"cannot connect to Twilio ({exc.__class__.__name__})",
+                                         code="connect") from None
+        except (aiohttp.ClientError, asyncio.TimeoutError, TwilioException) as exc:
+            raise DeliveryUnknown(f"no answer from Twilio ({exc.__class__.__name__}): "
+                                  "the message may have been sent", code="timeout") from None
+        return str(created.sid)

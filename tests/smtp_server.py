@@ -1,0 +1,158 @@
+"""A real SMTP server for the tests: aiosmtpd on 127.0.0.1, in a thread, with scripted faults.
+
+``SmtpServer(faults=...)`` starts on a free port (aiosmtpd's ``Controller(port=0)``
+cannot: its start-up check connects to port 0) and keeps every message it
+accepted. ``faults(stage)`` is asked at MAIL, RCPT and after the message data
+arrived ("DATA"); it returns None (carry on), an SMTP reply such as
+``"451 4.3.0 try again"`` or ``"550 5.1.1 no such user"``, ``"drop"`` (close the
+connection without answering) or, at DATA only, ``"accept-drop"``: keep the
+message, then drop the connection before the 250, the nastiest case, where the
+client cannot know the message went through; or "hang": keep it and never answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import threading
+from collections import Counter
+from email import message_from_bytes, policy
+from typing import Callable
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+__all__ = ["SmtpServer", "free_port", "random_faults"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def random_faults(seed: int, *, drop: float = 0.03, temp: float = 0.08, perm: float = 0.03,
+                  accept_drop: float = 0.01) -> Callable[[str], str | None]:
+    """Faults at random: dropped connections, 421 / 451, 550; reproducible from ``seed``."""
+    rng = random.Random(seed)
+    lock = threading.Lock()
+
+    def decide(stage: str) -> str | None:
+        with lock:
+            x = rng.random()
+        if x < drop:
+            return "drop"
+        x -= drop
+        if x < temp:
+            return rng.choice(["421 4.3.2 service shutting down", "451 4.3.0 local error, try again"])
+        x -= temp
+        if x < perm:
+            return "550 5.1.1 mailbox unavailable" if stage == "RCPT" else "554 5.7.1 rejected"
+        x -= perm
+        if stage == "DATA" and x < accept_drop:
+            return "accept-drop"
+        return None
+
+    return decide
+
+
+class _Handler:
+    def __init__(self, server: "SmtpServer"):
+        self.owner = server
+
+    def _fault(self, smtp, stage: str) -> str | None:
+        what = self.owner.faults(stage) if self.owner.faults else None
+        if what == "drop" or (what == "accept-drop" and stage != "DATA"):
+            self.owner.drops += 1
+            smtp.transport.abort()
+            return "421 4.4.2 dropped"            # never reaches the client
+        return what
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        reply = self._fault(server, "MAIL")
+        if reply:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self._fault(server, "RCPT")
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        what = self.owner.faults("DATA") if self.owner.faults else None
+        if what == "accept-drop":
+            self.owner._accept(envelope)
+            self.owner.drops += 1
+            server.transport.abort()
+            return "250 OK"
+        if what == "drop":
+            self.owner.drops += 1
+            server.transport.abort()
+            return "421 4.4.2 dropped"
+        if what == "hang":                     # keep the message, never answer in time
+            self.owner._accept(envelope)
+            await asyncio.sleep(30)
+            return "250 OK"
+        if what:
+            return what
+        self.owner._accept(envelope)
+        return "250 2.0.0 OK queued"
+
+
+class SmtpServer:
+    def __init__(self, *, faults: Callable[[str], str | None] | None = None,
+                 login: tuple[str, str] | None = None):
+        self.faults = faults
+        self.login = login
+        self.messages: list[tuple[str, tuple[str, ...], bytes]] = []
+        self.drops = 0
+        self.logins: list[str] = []
+        self._lock = threading.Lock()
+        self.port = free_port()
+        kwargs = {}
+        if login is not None:
+            kwargs = dict(authenticator=self._authenticate, auth_require_tls=False)
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
+                                      decode_data=False, **kwargs)
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (
+            auth_data.login.decode(), auth_data.password.decode()) == self.login
+        if ok:
+            self.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok, handled=False)
+
+    def _accept(self, envelope) -> None:
+        with self._lock:
+            self.messages.append((envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content)))
+
+    def start(self) -> "SmtpServer":
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def __enter__(self) -> "SmtpServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.messages)
+
+    def parsed(self):
+        with self._lock:
+            items = list(self.messages)
+        return [message_from_bytes(data, policy=policy.default) for _f, _r, data in items]
+
+    def message_ids(self) -> Counter:
+        return Counter(m["Message-ID"] for m in self.parsed())

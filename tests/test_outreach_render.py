@@ -1,0 +1,187 @@
+"""Rendering and MIME: sandboxed copy, hostile lead data, headers, SMS segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email import message_from_bytes, policy
+
+import pytest
+
+from outreach.errors import RenderError, UnsafeHeader
+from outreach.mime import EmailParts, Layout, build_email, encode_header, format_address
+from outreach.queue import build_queue, read_queue, write_queue
+from outreach.render import OPT_OUT_SMS, Renderer, check_header, html_value, sms_segments
+from relead.check_content import TEMPLATE_VARIABLES
+from relead.model import Sender
+from tests.outreach_helpers import BLAST, DAY, ROOT, SMS_FIRST, lead_yaml, outreach_repo, plan
+
+NOW = dt.datetime.fromisoformat("2026-11-23T10:00:00-06:00")
+SENDER = Sender("Northwind Scanning", "hello@northwind.example", "400 N Lake Shore Dr, Chicago",
+                reply_to="sales@northwind.example", unsubscribe_email="unsubscribe@northwind.example",
+                unsubscribe_url="https://northwind.example/unsubscribe")
+
+
+def parse(data: bytes):
+    return message_from_bytes(data, policy=policy.default)
+
+
+def custom_message(make_repo, body: str, *, subject: str = "Hello {{ lead.first_name }}", **lead):
+    files = {"content/messages/custom.md": f"---\nsubject: \"{subject}\"\n---\n{body}\n"}
+    campaign = BLAST.replace("hot/remind", "custom")
+    root = outreach_repo(make_repo, "leads:\n" + lead_yaml(1, **lead), campaign=campaign, files=files)
+    d, p = plan(root)
+    return root, d, p
+
+
+def test_context_is_exactly_the_documented_variables(make_repo):
+    root, d, p = custom_message(make_repo, "Hi {{ campaign.hook }}")
+    ctx = Renderer(d.model).context(p.touches[0])
+    assert tuple(ctx) == TEMPLATE_VARIABLES
+    assert ctx["lead"]["first_name"] == "Pat" and ctx["lead"]["title"] == ""       # present, empty
+    assert ctx["owner"]["name"] == "Sam Carter"
+    assert ctx["campaign"]["hook"] == "A free scanner audit"
+    assert ctx["unsubscribe_url"].startswith("https://northwind.example/unsubscribe?t=")
+
+
+def test_a_lead_without_owner_gets_the_sender_as_owner(make_repo):
+    root, d, p = custom_message(make_repo, "From {{ owner.name }} <{{ owner.email }}> {{ campaign.hook }}",
+                                owner=None)
+    r = Renderer(d.model).email(p.touches[0])
+    assert "From Northwind Scanning <hello@northwind.example>" in r.text
+
+
+def test_template_syntax_in_notes_is_printed_not_evaluated(make_repo):
+    notes = '"{{ 7 * 7 }} {% for x in range(3) %}loop{% endfor %} {{ lead.__class__ }}"'
+    root, d, p = custom_message(make_repo, "Notes: {{ lead.notes }} {{ campaign.hook }}", notes=notes)
+    r = Renderer(d.model).email(p.touches[0])
+    assert "{{ 7 * 7 }} {% for x in range(3) %}loop{% endfor %} {{ lead.__class__ }}" in r.text
+    assert "49" not in r.text and "looploop" not in r.text
+    assert "{{ 7 * 7 }}" in r.html
+
+
+def test_html_and_markdown_in_lead_data_stay_text(make_repo):
+    name = '"<script>alert(1)</script> [click](http://evil.example) **bold**"'
+    root, d, p = custom_message(make_repo, "Hi {{ lead.name }}, {{ campaign.hook }}", name=name)
+    r = Renderer(d.model).email(p.touches[0])
+    assert "<script>" not in r.html and "&lt;script&gt;" in r.html
+    assert "<a " not in r.html and "<strong>bold" not in r.html
+    assert "[click](http://evil.example) **bold**" in r.html    # shown literally
+    assert "<script>alert(1)</script>" in r.text                # the plain part is plain text
+
+
+def test_strict_undefined_and_sandbox_refuse(make_repo):
+    root, d, p = custom_message(make_repo, "{{ lead.nickname }} {{ campaign.hook }}")
+    with pytest.raises(RenderError, match="nickname"):
+        Renderer(d.model).email(p.touches[0])
+    root, d, p = custom_message(make_repo, "{{ lead.__class__.__mro__ }} {{ campaign.hook }}")
+    with pytest.raises(RenderError):
+        Renderer(d.model).email(p.touches[0])
+
+
+def test_a_line_break_in_a_header_is_refused_for_that_touch(make_repo):
+    root, d, p = custom_message(make_repo, "{{ campaign.hook }}", subject="About {{ lead.notes }}",
+                                notes='"line one\\nBcc: victim@example.com"')
+    queue = build_queue(p, d.model)
+    assert queue.touches[0].error and "line break" in queue.touches[0].error
+    assert not queue.touches[0].text
+    with pytest.raises(UnsafeHeader):
+        check_header("Subject", "a\r\nBcc: x@y")
+    with pytest.raises(UnsafeHeader):
+        format_address("Jane\r\nBcc: x@evil.example", "jane@acme.example")
+
+
+def test_acme_inc_stays_one_recipient_and_headers_parse():
+    parts = EmailParts("abc123", "Acme, Inc.", "buyer@acme.example", "Ein Angebot für Sie — 20% off",
+                       "Hello\n.line starting with a dot\n", "<p>Hello</p>")
+    msg = parse(build_email(parts, sender=SENDER, now=NOW))
+    assert len(msg["To"].addresses) == 1
+    assert msg["To"].addresses[0].display_name == "Acme, Inc."
+    assert msg["To"].addresses[0].addr_spec == "buyer@acme.example"
+    assert msg["Subject"] == "Ein Angebot für Sie — 20% off"
+    assert msg["Message-ID"] == "<abc123.relead@northwind.example>"
+    assert msg["List-Unsubscribe"] == ("<mailto:unsubscribe@northwind.example?subject=unsubscribe%20abc123>, "
+                                       "<https://northwind.example/unsubscribe?t=abc123>")
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["Reply-To"].addresses[0].addr_spec == "sales@northwind.example"
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == "Hello\n.line starting with a dot\n"
+    assert msg.get_body(("html",)).get_content().strip() == "<p>Hello</p>"
+    assert not msg.defects
+
+
+def test_no_one_click_without_an_https_url():
+    sender = Sender("Co", "a@co.example", "1 Main St", unsubscribe_email="u@co.example")
+    msg = parse(build_email(EmailParts("t1", "Zoë Åkesson", "z@x.example", "Hi", "x", "<p>x</p>"),
+                            sender=sender, now=NOW))
+    assert msg["List-Unsubscribe"] == "<mailto:u@co.example?subject=unsubscribe%20t1>"
+    assert msg["List-Unsubscribe-Post"] is None
+    assert msg["To"].addresses[0].display_name == "Zoë Åkesson"
+
+
+def test_layout_adds_postal_address_and_a_visible_opt_out():
+    text, html = Layout(ROOT / "templates" / "email").wrap(subject="S", text="Body\n", html="<p>Body</p>",
+                                                           sender=SENDER, touch_id="t9")
+    for part in (text, html):
+        assert "400 N Lake Shore Dr, Chicago" in part
+        assert "Unsubscribe" in part and "https://northwind.example/unsubscribe?t=t9" in part
+
+
+def test_long_headers_fold_and_unfold_to_the_same_value():
+    line = encode_header("X-Long", ", ".join(f"<mailto:x{i}@example.com>" for i in range(6)))
+    assert all(len(ln) <= 78 for ln in line.split("\r\n"))
+    assert parse(line.encode() + b"\r\nx")["X-Long"].count("mailto") == 6
+
+
+@pytest.mark.parametrize("text, segments, encoding", [
+    ("a" * 160, 1, "GSM-7"),
+    ("a" * 161, 2, "GSM-7"),
+    ("a" * 306, 2, "GSM-7"),
+    ("a" * 307, 3, "GSM-7"),
+    ("€" * 80, 1, "GSM-7"),          # extension characters count twice
+    ("€" * 81, 2, "GSM-7"),
+    ("ü" * 160, 1, "GSM-7"),         # in the GSM basic set
+    ("ç" * 70, 1, "UCS-2"),          # lower-case ç is not
+    ("ç" * 71, 2, "UCS-2"),
+    ("🙂" * 35, 1, "UCS-2"),          # two UTF-16 units each
+    ("🙂" * 36, 2, "UCS-2"),
+])
+def test_sms_segments(text, segments, encoding):
+    assert sms_segments(text) == (segments, encoding)
+
+
+def test_first_sms_of_a_campaign_says_how_to_opt_out(make_repo):
+    root = outreach_repo(make_repo, "leads:\n" + lead_yaml(1), campaign=SMS_FIRST)
+    d, p = plan(root)
+    t = p.touches[0]
+    assert t.channel == "sms" and t.first_sms
+    r = Renderer(d.model).sms(t)
+    assert r.text.endswith(OPT_OUT_SMS) and r.segments == 1 and r.encoding == "GSM-7"
+
+
+def test_html_value_escapes_markdown_and_html():
+    assert html_value("<b>&") == "&lt;b&gt;&amp;"
+    assert html_value("[x](y) *z* 1. #") == r"\[x\]\(y\) \*z\* 1\. \#"
+
+
+def test_queue_round_trips_and_is_deterministic(make_repo, tmp_path):
+    root = outreach_repo(make_repo, "leads:\n" + "".join(lead_yaml(i) for i in range(1, 6)) +
+                         lead_yaml(6, name='"Zoë \\"Z\\" Åkesson"', notes='"{{ x }}\\nline"'))
+    d, p = plan(root)
+    q = build_queue(p, d.model)
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    write_queue(q, a)
+    write_queue(build_queue(p, d.model), b)
+    assert a.read_bytes() == b.read_bytes()
+    back = read_queue(a)
+    assert back.touches == q.touches and back.enrolments == q.enrolments and back.day == DAY
+
+
+def test_a_broken_queue_is_a_clear_error(tmp_path):
+    from outreach.errors import QueueError
+    path = tmp_path / "queue.yaml"
+    path.write_text("version: 1\nday: 2026-11-23\ntouches:\n  - {touch: x, lead: y}\n", encoding="utf-8")
+    with pytest.raises(QueueError, match="touch 1: `channel` is missing"):
+        read_queue(path)
+    path.write_text("version: 1\nday: [\n", encoding="utf-8")
+    with pytest.raises(QueueError, match="not valid YAML"):
+        read_queue(path)

@@ -1,0 +1,170 @@
+"""`python -m outreach send` against a real aiosmtpd server on 127.0.0.1: content, faults, secrets."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+
+import pytest
+
+from outreach.cli import main
+from outreach.queue import queue_path, read_queue
+from tests.outreach_helpers import (DAY, NOW, history_events, lead_yaml, leads_text, outreach_repo,
+                                    settings_text, touch_states)
+from tests.smtp_server import SmtpServer, random_faults
+
+SEND = ["send", "--today", DAY, "--now", NOW, "--no-commit"]
+TOUCH_EVENTS = {"attempting", "sent", "failed", "deferred", "skipped", "settled_sent", "settled_not_sent"}
+
+
+@pytest.fixture
+def smtp_env(monkeypatch):
+    """Point the run at a server; nothing from the machine's environment leaks in."""
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_SECURITY", "TWILIO_ACCOUNT_SID",
+                "EMAIL_TRANSPORT", "SMS_TRANSPORT", "SMTP_CONNECTIONS", "SMTP_TIMEOUT"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("EMAIL_PER_SECOND", "0")
+    monkeypatch.setenv("OUTREACH_BACKOFF", "0.001")
+
+    def point(server: SmtpServer, **extra: str) -> None:
+        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SMTP_PORT", str(server.port))
+        monkeypatch.setenv("SMTP_SECURITY", "none")
+        for k, v in extra.items():
+            monkeypatch.setenv(k, v)
+    return point
+
+
+def touch_only(states: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {t: [e for e in evs if e in TOUCH_EVENTS] for t, evs in states.items()}
+
+
+def test_email_arrives_with_both_parts_headers_and_one_recipient(make_repo, smtp_env, capsys):
+    leads = "leads:\n" + lead_yaml(1) + lead_yaml(2, name=None, company='"Acme, Inc."') + lead_yaml(3)
+    root = outreach_repo(make_repo, leads)
+    with SmtpServer() as server:
+        smtp_env(server)
+        assert main(SEND + ["--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "SMTP 127.0.0.1" in out and re.search(r"email\s+3\s+0\s+0\s+0\s+0", out)
+    queue = read_queue(queue_path(root, DAY))
+    by_id = {f"<{t.touch}.relead@northwind.example>": t for t in queue.touches}
+    msgs = server.parsed()
+    assert len(msgs) == 3
+    for (env_from, rcpts, _), msg in zip(server.messages, msgs):
+        t = by_id[msg["Message-ID"]]
+        assert env_from == "hello@northwind.example" and len(rcpts) == 1
+        assert len(msg["To"].addresses) == 1
+        assert msg["Subject"] == t.subject
+        assert msg["List-Unsubscribe"].startswith("<mailto:unsubscribe@northwind.example?subject=unsubscribe%20")
+        assert f"https://northwind.example/unsubscribe?t={t.touch}" in msg["List-Unsubscribe"]
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        plain = msg.get_body(("plain",)).get_content()
+        html = msg.get_body(("html",)).get_content()
+        assert "400 N Lake Shore Dr" in plain and "Unsubscribe" in plain
+        assert "400 N Lake Shore Dr" in html and ">Unsubscribe</a>" in html
+        assert t.text.splitlines()[0] in plain
+    acme = next(m for m in msgs if "Acme" in str(m["To"]))
+    assert acme["To"].addresses[0].display_name == "Acme, Inc."
+    states = touch_only(touch_states(root))
+    assert sorted(states.values()) == [["attempting", "sent"]] * 3
+    refs = {row[8]: row[9] for row in history_events(root) if row[1] == "sent"}
+    assert set(refs.values()) == set(by_id)
+    assert not (root / "outbox" / DAY / "email").exists()     # SMTP, not files
+
+
+def test_login_works_and_the_password_never_lands_anywhere(make_repo, smtp_env, capsys):
+    secret = "s3cr3t-Pa55word-never-print"
+    root = outreach_repo(make_repo, leads_text(2))
+    with SmtpServer(login=("relead", secret)) as server:
+        smtp_env(server, SMTP_USERNAME="relead", SMTP_PASSWORD=secret)
+        assert main(SEND + ["--root", str(root)]) == 0
+        assert server.count() == 2 and server.logins
+        smtp_env(server, SMTP_PASSWORD="wrong-" + secret)
+        (root / "outbox" / DAY / "queue.yaml").unlink()
+        assert main(["send", "--today", "2026-11-24", "--now", "2026-11-24T10:00:00-06:00", "--no-commit",
+                     "--root", str(root)]) == 0
+    captured = capsys.readouterr()
+    assert secret not in captured.out + captured.err
+    for path in root.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            assert secret.encode() not in path.read_bytes(), path
+
+
+def test_a_wrong_password_defers_instead_of_failing(make_repo, smtp_env, monkeypatch, capsys):
+    root = outreach_repo(make_repo, leads_text(2))
+    with SmtpServer(login=("relead", "right")) as server:
+        smtp_env(server, SMTP_USERNAME="relead", SMTP_PASSWORD="wrong", OUTREACH_ATTEMPTS="2")
+        assert main(SEND + ["--root", str(root)]) == 0
+        assert server.count() == 0
+    assert sorted(touch_only(touch_states(root)).values()) == [["attempting", "deferred"]] * 2
+    assert "login refused" in capsys.readouterr().out
+
+
+def test_random_faults_each_touch_ends_in_one_state_and_nothing_twice(make_repo, smtp_env):
+    settings = settings_text().replace("max_failure_share: 0.2", "max_failure_share: 0.9")
+    root = outreach_repo(make_repo, leads_text(150), settings=settings)
+    with SmtpServer(faults=random_faults(7)) as server:
+        smtp_env(server, OUTREACH_ATTEMPTS="5", SMTP_CONNECTIONS="4", OUTREACH_BATCH="16")
+        assert main(SEND + ["--root", str(root)]) == 0
+        first = Counter(server.message_ids())
+        states = touch_only(touch_states(root))
+        assert len(states) == 150
+        final = Counter()
+        for touch, evs in states.items():
+            assert evs[0] == "attempting" and len(evs) <= 2, (touch, evs)
+            final[evs[1] if len(evs) == 2 else "unknown"] += 1
+        assert final["sent"] > 100 and final["failed"] and final["unknown"], final
+        assert server.drops > 0
+        # nothing delivered twice; everything delivered is recorded sent or left unknown
+        assert max(first.values()) == 1
+        recorded = {f"<{t}.relead@northwind.example>": evs for t, evs in states.items()}
+        for mid in first:
+            assert recorded[mid][-1] in ("sent", "attempting"), (mid, recorded[mid])
+        bounced = [r for r in history_events(root) if r[1] == "bounced"]
+        assert bounced and all(r[6] == "email" for r in bounced)
+        # a second run the same day retries only what was deferred, and still nothing twice
+        server.faults = None
+        assert main(SEND + ["--root", str(root)]) == 0
+        assert max(Counter(server.message_ids()).values()) == 1
+        resent = Counter(server.message_ids()) - first
+        deferred = {f"<{t}.relead@northwind.example>" for t, evs in states.items() if evs[-1] == "deferred"}
+        assert set(resent) == deferred
+
+
+def test_too_many_failures_pause_the_run(make_repo, smtp_env, capsys):
+    root = outreach_repo(make_repo, leads_text(80))
+    with SmtpServer(faults=lambda stage: "550 5.1.1 no such user" if stage == "RCPT" else None) as server:
+        smtp_env(server, SMTP_CONNECTIONS="2", OUTREACH_BATCH="10")
+        assert main(SEND + ["--root", str(root)]) == 3
+    captured = capsys.readouterr()
+    assert "PAUSED" in captured.out and "stopped sending" in captured.err
+    rows = history_events(root)
+    failed = [r for r in rows if r[1] == "failed"]
+    paused = [r for r in rows if r[1] == "deferred" and r[9] == "paused"]
+    assert 20 <= len(failed) < 40
+    assert len(failed) + len(paused) == 80
+    assert "more than the 20% allowed" in paused[0][10]
+
+
+def test_a_timeout_after_data_is_unknown_then_settled_and_never_resent(make_repo, smtp_env, capsys):
+    root = outreach_repo(make_repo, leads_text(3))
+    calls = itertools.count()
+    with SmtpServer(faults=lambda stage: "hang" if stage == "DATA" and next(calls) == 0 else None) as server:
+        smtp_env(server, SMTP_TIMEOUT="0.5", SMTP_CONNECTIONS="1")
+        assert main(SEND + ["--root", str(root)]) == 0
+        out = capsys.readouterr().out
+        assert "unknown:  1 touch may or may not have gone out" in out
+        states = touch_only(touch_states(root))
+        unknown = [t for t, evs in states.items() if evs == ["attempting"]]
+        assert len(unknown) == 1 and server.count() == 3       # it did arrive: unknown was right
+        assert main(SEND + ["--root", str(root)]) == 0          # a re-run sends nothing
+        assert server.count() == 3
+        assert "still unknown from earlier runs: 1" in capsys.readouterr().out
+        lead = next(r[2] for r in history_events(root) if r[8] == unknown[0])
+        assert main(["record", "--root", str(root), "--today", DAY, "--now", NOW, "--lead", lead,
+                     "--outcome", "sent"]) == 0
+        assert "recorded settled_sent" in capsys.readouterr().out
+        assert main(SEND + ["--root", str(root)]) == 0
+        assert "still unknown" not in capsys.readouterr().out and server.count() == 3
