@@ -10,9 +10,15 @@ SITE   ?= _site
 today_arg  = $(if $(TODAY),--today $(TODAY))
 now_arg    = $(if $(NOW),--now $(NOW))
 strict_arg = $(if $(filter 1 yes true,$(STRICT)),--strict)
+dry_arg    = $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+# A value in single quotes for the shell; an option from a variable given on the command line
+# (`make add NAME=...`), so a NAME or EMAIL that happens to be in the environment is not picked up.
+q   = '$(subst ','\'',$(1))'
+opt = $(if $(filter command line,$(origin $(1))),--$(2) $(call q,$($(1))))
+flag = $(if $(filter 1 yes true,$($(1))),--$(2))
 
 .DEFAULT_GOAL := help
-.PHONY: help install check build test bench serve clean
+.PHONY: help install check build import add plan outreach record test bench serve clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,11 +35,30 @@ check: ## validate leads.yaml and content/ (STRICT=1: warnings fail too)
 build: ## validate, then render the dashboard into _site/
 	$(PY) -m site_builder build --out $(SITE) $(strict_arg) $(today_arg)
 
+import: ## add leads from a CRM export: FILE=export.csv [FROM=hubspot|pipedrive|salesforce|csv] [MAP=map.yaml] [DRY_RUN=1]
+	@test -n "$(FILE)" || { echo "usage: make import FILE=export.csv [FROM=hubspot|pipedrive|salesforce|csv] [MAP=mapping.yaml] [DRY_RUN=1]" >&2; exit 2; }
+	$(PY) -m relead import $(call q,$(FILE)) $(call opt,FROM,from) $(call opt,MAP,map) $(call opt,SOURCE,source) $(call opt,OWNER,owner) $(call opt,ENCODING,encoding) $(dry_arg) $(today_arg)
+
+add: ## quick capture: NAME=... COMPANY=... [EMAIL=...] [PHONE=...] [SOURCE=...] [OWNER=...]; prints the new id
+	$(PY) -m relead add $(call opt,NAME,name) $(call opt,COMPANY,company) $(call opt,EMAIL,email) $(call opt,PHONE,phone) $(call opt,SOURCE,source) $(call opt,OWNER,owner) $(dry_arg) $(today_arg)
+
+plan: ## write the day's queue to outbox/<date>/queue.yaml, for review
+	$(PY) -m outreach plan $(today_arg) $(now_arg)
+
+outreach: ## send the day's queue and commit the outcomes [DRY_RUN=1] [REQUIRE_REVIEW=1] [COMMIT=0] [PUSH=1]
+	$(PY) -m outreach send $(today_arg) $(now_arg) $(dry_arg) $(call flag,REQUIRE_REVIEW,require-review) $(if $(filter 0 no false,$(COMMIT)),--no-commit) $(call flag,PUSH,push)
+
+record: ## record a response: LEAD=... OUTCOME=... [NOTE=...] [TOUCH=...] [CHANNEL=...]
+	@test -n "$(LEAD)" -a -n "$(OUTCOME)" || { echo "usage: make record LEAD=<id> OUTCOME=<outcome> [NOTE=...] [TOUCH=<touch id>] [CHANNEL=email|sms|call|mail]" >&2; exit 2; }
+	$(PY) -m outreach record $(call opt,LEAD,lead) $(call opt,OUTCOME,outcome) $(call opt,NOTE,note) $(call opt,TOUCH,touch) $(call opt,CHANNEL,channel) $(today_arg) $(now_arg)
+
 test: ## run the test suite
 	$(PY) -m pytest -q
 
-bench: ## run the benchmarks (N leads, M history records)
-	$(PY) -m bench $(if $(N),--leads $(N)) $(if $(M),--history $(M))
+bench: ## run the benchmarks: load/build (N leads, M history records), outreach, import
+	$(PY) -m bench $(if $(N),--leads $(N)) $(if $(M),--history $(M)) --keep
+	$(PY) -m bench.outreach $(if $(N),--plan-leads $(N)) $(if $(M),--plan-history $(M))
+	$(PY) -m bench.importing $(if $(N),--leads $(N)) $(if $(M),--history $(M))
 
 serve: ## serve _site/ on 127.0.0.1 (PORT=8000)
 	$(PY) -m site_builder serve --dir $(SITE) $(if $(PORT),--port $(PORT))
