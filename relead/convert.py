@@ -66,7 +66,7 @@ def _describe(value: Any) -> str:
 
 
 def single_line_problem(text: str) -> str | None:
-    m = _CONTROL_LINE.search(text)
+    m = None if text.isprintable() else _CONTROL_LINE.search(text)
     if not m:
         return None
     names = {"\r": "a carriage return (CR)", "\n": "a line break (LF)", "\x00": "a NUL character",
@@ -91,7 +91,7 @@ def _text(value: Any, key: Key) -> str:
         raise Invalid(f"`{key.name}` must be text, not {_describe(value)}",
                       f"write it as text; for several lines use `{key.name}: |`")
     text = str(value)
-    m = _CONTROL_TEXT.search(text)
+    m = None if text.isprintable() else _CONTROL_TEXT.search(text)
     if m:
         raise Invalid(f"`{key.name}` contains the control character U+{ord(m.group(0)):04X}",
                       "remove it")
@@ -195,7 +195,9 @@ def normalise_phone(text: str, region: str) -> str | None:
         num = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(num):
+    # Most numbers are the team's own country's: checking that region alone is much
+    # cheaper than finding the region of the number first.
+    if not (phonenumbers.is_valid_number_for_region(num, region) or phonenumbers.is_valid_number(num)):
         return None
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
 

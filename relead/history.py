@@ -137,6 +137,7 @@ def read_history(root: Path, problems: Problems, *, rel_to: Path | None = None) 
         files.append((m.group(1), m.group(2), path, shown))
     files.sort()
     intern = sys.intern
+    new = tuple.__new__
     records: list[Record] = []
     by_lead: dict[str, list[Record]] = {}
     width = len(COLUMNS)
@@ -168,9 +169,11 @@ def read_history(root: Path, problems: Problems, *, rel_to: Path | None = None) 
                                "history files are written by relead; restore the line from git",
                                line=lineno)
                 continue
-            rec = Record(day, parts[0], intern(parts[1]), intern(parts[2]), intern(parts[3]),
-                         intern(parts[4]), intern(parts[5]), intern(parts[6]), intern(parts[7]),
-                         intern(parts[8]), unescape(parts[9]), unescape(parts[10]))
+            # tuple.__new__ skips NamedTuple's Python-level constructor; the columns that
+            # repeat are interned (memory), the nearly unique ones (at, touch) are not.
+            rec = new(Record, (day, parts[0], intern(parts[1]), intern(parts[2]), intern(parts[3]),
+                               intern(parts[4]), intern(parts[5]), intern(parts[6]), intern(parts[7]),
+                               parts[8], unescape(parts[9]), unescape(parts[10])))
             records.append(rec)
             lst = by_lead.get(rec.lead)
             if lst is None:

@@ -64,6 +64,8 @@ def given_up(state: LeadState, campaigns: Mapping[str, Campaign], today: dt.date
 
 
 def _norm_text(text: str) -> str:
+    if text.isascii():
+        return " ".join(text.lower().split())
     text = unicodedata.normalize("NFKD", text).casefold()
     return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
