@@ -18,11 +18,12 @@ The order of things for each touch that goes to a provider:
    the same. Unknown touches are never sent again by a run;
    ``make record ... OUTCOME=sent|not_sent TOUCH=...`` settles them.
 
-Before that, every touch of the queue is checked against history (a touch with
-any of :data:`relead.plan.DONE_EVENTS` is done: a re-run sends nothing twice) and
-against the lead as it is now (:func:`outreach.compliance.check_touch`). Call
-and mail steps are handed to their owners (recorded ``sent`` with ref ``task``)
-and mailed to each owner as one digest.
+Before that, every touch of the queue is checked against history (a touch whose
+latest record is one of :data:`relead.plan.DONE_EVENTS` is done: a re-run sends
+nothing twice; one ``deferred`` last is tried again) and against the lead as it
+is now (:func:`outreach.compliance.check_touch`). Call and mail steps are handed
+to their owners (recorded ``sent`` with ref ``task``) and mailed to each owner as
+one digest.
 
 When more than ``max_failure_share`` of the finished sends failed (after at least
 :data:`PAUSE_AFTER`), the run stops sending: the touches not sent are recorded
@@ -40,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable, Mapping
 
-from relead.history import HistoryWriter, Record
+from relead.history import HistoryWriter, Record, last_touch_events
 from relead.hygiene import unknown_touches
 from relead.model import Model
 from relead.plan import DONE_EVENTS, INTERESTED_STEP
@@ -214,7 +215,7 @@ class _Run:
 
     async def run(self) -> RunResult:
         history = self.model.history
-        done = {r.touch for r in history.records if r.touch and r.event in DONE_EVENTS}
+        done = {t for t, r in last_touch_events(history.records).items() if r.event in DONE_EVENTS}
         enrolled = {(r.lead, r.campaign, r.enrolment or r.day) for r in history.records if r.event == "enrolled"}
         unknown_before = unknown_touches(history)
         day = self.queue.day

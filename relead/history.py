@@ -36,6 +36,7 @@ from .problems import Problems
 __all__ = [
     "COLUMNS", "HEADER", "Record", "History", "HistoryWriter", "read_history", "touch_id",
     "TOUCH_EVENTS", "RESPONSE_EVENTS", "EVENTS", "escape", "unescape", "history_file",
+    "last_touch_events",
 ]
 
 COLUMNS = ("at", "event", "lead", "campaign", "enrolment", "step", "channel", "variant",
@@ -117,6 +118,24 @@ class History:
         return self.by_lead.get(lead_id, ())
 
 
+def last_touch_events(records: Iterable[Record]) -> dict[str, Record]:
+    """Each touch's latest record: what the touch is now.
+
+    ``attempting`` last means unknown (it may or may not have gone out: never sent
+    again automatically); ``deferred`` last means it is due again; anything else
+    is final.
+    """
+    last: dict[str, Record] = {}
+    touch_events = _TOUCH_EVENTS
+    for rec in records:
+        if rec.touch and rec.event in touch_events:
+            last[rec.touch] = rec
+    return last
+
+
+_TOUCH_EVENTS = frozenset(TOUCH_EVENTS)
+
+
 def history_file(root: Path, day: str, writer: str) -> Path:
     return Path(root) / day[:4] / day[5:7] / f"{day}.{writer}.tsv"
 
@@ -134,7 +153,8 @@ def read_history(root: Path, problems: Problems, *, rel_to: Path | None = None) 
             problems.error(shown, (), "a history file name must be YYYY-MM-DD.<writer>.tsv",
                            "rename it, or move it out of history/", line=1)
             continue
-        files.append((m.group(1), m.group(2), path, shown))
+        writer, _, n = m.group(2).partition(".")
+        files.append((m.group(1), writer, int(n) if n.isdigit() else 1, path, shown))
     files.sort()
     intern = sys.intern
     new = tuple.__new__
@@ -142,7 +162,7 @@ def read_history(root: Path, problems: Problems, *, rel_to: Path | None = None) 
     by_lead: dict[str, list[Record]] = {}
     width = len(COLUMNS)
     events = EVENTS
-    for day, _writer, path, shown in files:
+    for day, _writer, _n, path, shown in files:
         day = intern(day)
         try:
             text = path.read_text(encoding="utf-8")

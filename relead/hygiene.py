@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .audience import in_audience
-from .history import History, Record
+from .history import History, Record, last_touch_events
 from .model import Campaign, Lead
 from .state import LeadState
 
 __all__ = ["next_action", "Hygiene", "hygiene", "duplicate_groups", "unknown_touches", "given_up"]
 
-RESULT_EVENTS = frozenset(("sent", "failed", "deferred", "settled_sent", "settled_not_sent"))
 
 
 def next_action(state: LeadState, campaigns: Mapping[str, Campaign], today: dt.date) -> str | None:
@@ -94,14 +93,7 @@ def duplicate_groups(leads: Iterable[Lead]) -> list[tuple[str, tuple[str, ...]]]
 
 def unknown_touches(history: History) -> tuple[Record, ...]:
     """`attempting` with no result: the send may or may not have happened; a person decides."""
-    attempts: dict[str, Record] = {}
-    done: set[str] = set()
-    for rec in history.records:
-        if rec.event == "attempting":
-            attempts.setdefault(rec.touch, rec)
-        elif rec.event in RESULT_EVENTS:
-            done.add(rec.touch)
-    return tuple(rec for touch, rec in attempts.items() if touch not in done)
+    return tuple(rec for rec in last_touch_events(history.records).values() if rec.event == "attempting")
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,10 +168,12 @@ class _Enrolled:
 
 @dataclass
 class _LeadHistory:
+    """What the planner needs of one lead's records."""
+
     current: _Enrolled | None = None
     past: dict[str, str] = field(default_factory=dict)   # campaign -> last enrolment day
-    touched_days: list[str] = field(default_factory=list)
-    first_sms_sent: set[tuple[str, str]] = field(default_factory=set)
+    touched: dict[str, set[str]] = field(default_factory=dict)   # day -> touches that count
+    sms: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (campaign, enrolment) -> sms touches
 
 
 def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
@@ -198,11 +200,7 @@ def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
     while k > 0 and records[k - 1].day >= since:     # touches in the window, before the enrolment
         k -= 1
     for rec in records[k:start]:
-        if rec.event in _COUNTS_AS_TOUCH:
-            if not h.touched_days or h.touched_days[-1] != rec.day:
-                h.touched_days.append(rec.day)
-            if rec.channel == "sms":
-                h.first_sms_sent.add((rec.campaign, rec.enrolment))
+        _count_touch(h, rec)
     for rec in records[start:]:
         ev = rec.event
         if ev == "enrolled":
@@ -210,11 +208,7 @@ def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
             h.current = cur
             h.past[rec.campaign] = cur.day
             continue
-        if ev in _COUNTS_AS_TOUCH:
-            if not h.touched_days or h.touched_days[-1] != rec.day:
-                h.touched_days.append(rec.day)
-            if rec.channel == "sms":
-                h.first_sms_sent.add((rec.campaign, rec.enrolment))
+        _count_touch(h, rec)
         if cur is None or rec.campaign != cur.campaign or rec.enrolment != cur.day:
             if ev in _STOPPING and cur is not None and rec.day >= cur.day and cur.stopped_by is None:
                 cur.stopped_by = rec     # a response recorded without its campaign still stops it
@@ -226,9 +220,28 @@ def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
             else:
                 cur.done.add(step)
                 cur.last_day[step] = rec.day
+        elif ev == "deferred" and rec.step:
+            # A temporary failure after the attempt: the step is due again.
+            step = int(rec.step)
+            if step == INTERESTED_STEP:
+                cur.task_done = False
+            else:
+                cur.done.discard(step)
+                cur.last_day.pop(step, None)
         elif ev in _STOPPING and cur.stopped_by is None:
             cur.stopped_by = rec
     return h
+
+
+def _count_touch(h: _LeadHistory, rec: Record) -> None:
+    """Touches count towards the daily and weekly limits; one deferred after its attempt does not."""
+    if rec.event in _COUNTS_AS_TOUCH:
+        h.touched.setdefault(rec.day, set()).add(rec.touch)
+        if rec.channel == "sms":
+            h.sms.setdefault((rec.campaign, rec.enrolment), set()).add(rec.touch)
+    elif rec.event == "deferred":
+        h.touched.get(rec.day, set()).discard(rec.touch)
+        h.sms.get((rec.campaign, rec.enrolment), set()).discard(rec.touch)
 
 
 def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Priority, ...],
@@ -355,7 +368,7 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
         h = histories.get(lid, empty)
         if cur.campaign and camp.paused:
             continue
-        if h.touched_days and h.touched_days[-1] == day:
+        if h.touched.get(day):
             continue  # one touch per lead per day
         step_i = next(i for i in range(len(camp.steps)) if i not in cur.done)
         due = _due_day(camp, cur, step_i, sending)
@@ -367,7 +380,7 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
         if reason:
             skipped.append(Skip(lid, camp.id, step_i, step.channel, reason, tid, cur.day, cur.variant))
             continue
-        recent = sum(1 for d in h.touched_days if d >= week_ago)
+        recent = sum(1 for d, touches in h.touched.items() if d >= week_ago and touches)
         if recent >= sending.per_lead_per_7_days:
             deferred.append(Skip(lid, camp.id, step_i, step.channel,
                                  f"{recent} touches in the last 7 days (limit {sending.per_lead_per_7_days})"))
@@ -382,7 +395,7 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
         touches.append(Touch(
             tid, lid, camp.id, cur.day, step_i, step.channel, camp.message_for(step, cur.variant),
             cur.variant, st.lead.owner, f"step {step_i + 1} of {n} of {camp.id} ({when})",
-            first_sms=step.channel == "sms" and (camp.id, cur.day) not in h.first_sms_sent
+            first_sms=step.channel == "sms" and not h.sms.get((camp.id, cur.day))
             and not any(camp.steps[j].channel == "sms" for j in cur.done)))
 
     return DayPlan(today, True, tuple(enrolments), tuple(tasks + touches), tuple(skipped),
