@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from relead.check import Checked, check_repository
 
 from .exports import leads_csv, priorities_csv, summary_json
-from .render import render_site
+from .render import SiteCounts, render_site
 from .writer import write_site
 
 __all__ = ["Built", "build"]
@@ -18,7 +20,9 @@ __all__ = ["Built", "build"]
 @dataclass(frozen=True)
 class Built:
     checked: Checked
-    files: int          # 0 when validation failed and nothing was written
+    files: int              # 0 when validation failed and nothing was written
+    pages: int = 0          # HTML pages among them
+    lead_pages: int = 0     # one per lead that has something to show (lost, or with history)
 
 
 def build(root: Path | str, out: Path | str, *, today: dt.date | None = None,
@@ -28,8 +32,19 @@ def build(root: Path | str, out: Path | str, *, today: dt.date | None = None,
     if not checked.ok or checked.derived is None:
         return Built(checked, 0)
     derived = checked.derived
-    files = render_site(derived, Path(root))
-    files["data/summary.json"] = summary_json(derived)
-    files["data/leads.csv"] = leads_csv(derived)
-    files["data/priorities.csv"] = priorities_csv(derived)
-    return Built(checked, write_site(Path(out), files))
+    # The model (a million history records at scale) lives until the end: keep the cyclic
+    # garbage collector from walking it again and again while pages are rendered.
+    gc.freeze()
+    counts = SiteCounts()
+
+    def files() -> Iterator[tuple[str, str]]:
+        yield "data/summary.json", summary_json(derived)
+        yield "data/leads.csv", leads_csv(derived)
+        yield "data/priorities.csv", priorities_csv(derived)
+        yield from render_site(derived, Path(root), counts)
+
+    try:
+        written = write_site(Path(out), files())
+    finally:
+        gc.unfreeze()
+    return Built(checked, written, counts.pages, counts.lead_pages)

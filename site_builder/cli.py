@@ -6,6 +6,7 @@ import argparse
 import functools
 import http.server
 import sys
+import time
 from pathlib import Path
 
 from relead.cli import add_common
@@ -16,6 +17,7 @@ __all__ = ["main"]
 
 
 def _build(args) -> int:
+    start = time.perf_counter()
     result = build(args.root, args.out, today=args.today, strict=args.strict)
     checked = result.checked
     for p in checked.problems:
@@ -25,7 +27,8 @@ def _build(args) -> int:
         why = f"{n} error{'s' * (n != 1)}" if n else f"{len(checked.warnings)} warnings (--strict)"
         print(f"build failed: {why}; nothing was written")
         return 1
-    print(f"built {args.out}/: {result.files} files (as of {checked.today})")
+    print(f"built {args.out}/: {result.files} files, {result.pages} pages of which "
+          f"{result.lead_pages} lead pages (as of {checked.today}) in {time.perf_counter() - start:.1f} s")
     return 0
 
 

@@ -30,13 +30,27 @@ def site(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("name", ["data/summary.json"])
+GOLDEN_FILES = {
+    "data/summary.json": "summary.json",
+    # A few key pages: what the team sees every morning, byte for byte.
+    "index.html": "site/index.html",
+    "priorities.html": "site/priorities.html",
+    "today.html": "site/today.html",
+    "campaigns/warm-lead-magnet.html": "site/campaign-warm-lead-magnet.html",
+    "hygiene.html": "site/hygiene.html",
+    "leads/dale-simmons-heartland-tractor.html": "site/lead-dale-simmons-heartland-tractor.html",
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_FILES))
 def test_matches_golden(site, name):
     got = (site / name).read_text(encoding="utf-8")
-    expected = GOLDEN / Path(name).name
+    expected = GOLDEN / GOLDEN_FILES[name]
     if os.environ.get("UPDATE_GOLDEN") == "1":
-        expected.write_text(got, encoding="utf-8")
-    assert got == expected.read_text(encoding="utf-8")
+        expected.parent.mkdir(parents=True, exist_ok=True)
+        expected.write_text(got, encoding="utf-8", newline="")
+    assert got == expected.read_text(encoding="utf-8"), \
+        f"{name} differs from {expected}; after a deliberate change: UPDATE_GOLDEN=1 pytest tests/test_golden.py"
 
 
 def test_summary_holds_what_spec_5_names(site):
@@ -86,7 +100,11 @@ def test_hygiene_lists_match_the_data(site):
 def test_index_shows_the_headline_numbers(site):
     s = json.loads((site / "data/summary.json").read_text(encoding="utf-8"))
     html = (site / "index.html").read_text(encoding="utf-8")
-    assert f"<td>{s['recovery']['gone_for_good']}</td>" in html
+    rec = s["recovery"]
+    for label, value in (("Lost leads", rec["still_lost"]), ("Recovered to date", rec["recovered"]),
+                         ("Back in the funnel", rec["back_in_funnel"]), ("Gone for good", rec["gone_for_good"])):
+        assert f'<div class="k">{label}</div><div class="v">{value:,}</div>' in html, label
+    assert f"${rec['value_at_stake']:,}" in html
     assert 'href="data/summary.json"' in html
 
 

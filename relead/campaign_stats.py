@@ -1,0 +1,287 @@
+"""What worked: touches and answers per campaign, step, channel, variant and hook, from history/.
+
+A pure function of the model and the derived lead states (SPEC 5, campaigns):
+``campaign_stats(model, states)`` walks each lead's history once and counts,
+for every touch that went out, whether the lead answered, whether the answer
+was interest (or a meeting, a proposal, a deal), and whether the lead was won
+back.
+
+Attribution: a response belongs to the touch before it in the same enrolment
+(the campaign run it names), or to the lead's last touch when it names none.
+Later responses of the same enrolment (a meeting booked, the deal won) belong
+to the touch that got the first answer, so a step is credited with the deal it
+started. Each touch is counted once however many records it has.
+
+Definitions (each counted once per touch):
+
+* ``sent``: ``sent`` or ``settled_sent``, or a call outcome for a planned call
+  task that has no ``sent`` record;
+* ``replied``: the lead answered: any response but ``bounced``, ``wrong_number``,
+  ``no_answer`` and ``voicemail``;
+* ``interested``: the answers included ``interested``, ``appointment``,
+  ``proposal`` or ``won``;
+* ``recovered``: a ``won`` followed, and the lead's status is ``recovered``
+  (won after it was lost); ``value_recovered`` adds up those leads' values.
+
+The touch number is the touch's place in its enrolment's sequence (1 for the
+first touch that went out, 5 for the fifth and later ones), to set beside
+SPEC 1's follow-up curve (:data:`FOLLOW_UP_CURVE`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from .model import Campaign, Model
+from .state import LeadState
+from .vocab import CHANNELS
+
+__all__ = [
+    "Tally", "StepStats", "VariantStats", "CampaignStats", "HookStats", "TouchCurve", "Stats",
+    "campaign_stats", "best", "FOLLOW_UP_CURVE", "TOUCH_BUCKETS",
+]
+
+# SPEC 1: share of sales closed at touch 1, 2, 3, 4 and 5 or later.
+FOLLOW_UP_CURVE = (0.02, 0.03, 0.04, 0.10, 0.81)
+TOUCH_BUCKETS = len(FOLLOW_UP_CURVE)
+
+_SENT = frozenset(("sent", "settled_sent"))
+_CALL_OUTCOMES = frozenset(("called", "no_answer", "voicemail"))
+_NOT_AN_ANSWER = frozenset(("bounced", "wrong_number", "no_answer", "voicemail"))
+_POSITIVE = frozenset(("interested", "appointment", "proposal", "won"))
+_ANSWERS = frozenset(("replied", "interested", "not_interested", "unsubscribed", "opted_out",
+                      "do_not_contact", "out_of_scope", "appointment", "proposal", "won", "called"))
+# indexes into a tally's counters
+_S, _F, _K, _R, _I, _W = range(6)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Counts for one group of touches (a step, a channel, a variant, a hook...)."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    replied: int = 0
+    interested: int = 0
+    recovered: int = 0
+    value_recovered: float = 0
+
+    @property
+    def reply_rate(self) -> float:
+        return self.replied / self.sent if self.sent else 0.0
+
+    @property
+    def interest_rate(self) -> float:
+        return self.interested / self.sent if self.sent else 0.0
+
+    @classmethod
+    def of(cls, counters: Iterable[list]) -> "Tally":
+        c = [0, 0, 0, 0, 0, 0]
+        value = 0.0
+        for item in counters:
+            for i in range(6):
+                c[i] += item[i]
+            value += item[6]
+        return cls(c[_S], c[_F], c[_K], c[_R], c[_I], c[_W], value)
+
+
+@dataclass(frozen=True, slots=True)
+class VariantStats:
+    variant: str          # "" when the campaign has no variants
+    hook: str
+    tally: Tally
+
+
+@dataclass(frozen=True, slots=True)
+class StepStats:
+    index: int            # 0-based
+    day: int
+    channel: str
+    message: str
+    tally: Tally
+    by_variant: tuple[VariantStats, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TouchCurve:
+    """Per touch number (1, 2, 3, 4, 5+): touches sent, answered, interested."""
+
+    sent: tuple[int, ...]
+    replied: tuple[int, ...]
+    interested: tuple[int, ...]
+
+    def shares(self, which: str = "replied") -> tuple[float, ...]:
+        """Each touch number's share of all answers (or interest), 0..1."""
+        counts = getattr(self, which)
+        total = sum(counts)
+        return tuple(c / total if total else 0.0 for c in counts)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignStats:
+    campaign: Campaign
+    enrolments: int       # `enrolled` records
+    leads: int            # distinct leads ever enrolled
+    tally: Tally          # every step
+    steps: tuple[StepStats, ...]
+    by_variant: tuple[VariantStats, ...]
+    by_channel: Mapping[str, Tally]
+    touches: TouchCurve
+    follow_ups: int       # the owner's call after an `interested` answer, handed out
+
+
+@dataclass(frozen=True, slots=True)
+class HookStats:
+    hook: str
+    campaign: str
+    variant: str
+    tally: Tally
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    campaigns: Mapping[str, CampaignStats]     # in the campaigns' order
+    tally: Tally                               # every campaign
+    by_channel: Mapping[str, Tally]            # CHANNELS order
+    by_hook: tuple[HookStats, ...]             # best interest rate first
+    touches: TouchCurve
+    unattributed: int                          # answers with no touch before them
+
+
+def _new() -> list:
+    return [0, 0, 0, 0, 0, 0, 0.0]
+
+
+def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
+    campaigns = model.campaigns
+    won_back = {lid for lid, st in states.items() if st.status == "recovered"}
+    by_id = model.by_id
+    counters: dict[tuple[str, str, str, str], list] = {}    # (campaign, step, channel, variant)
+    curve = {cid: [[0] * TOUCH_BUCKETS for _ in range(3)] for cid in campaigns}
+    enrolments = dict.fromkeys(campaigns, 0)
+    enrolled_leads: dict[str, set] = {cid: set() for cid in campaigns}
+    follow_ups = dict.fromkeys(campaigns, 0)
+    unattributed = 0
+
+    for lead_id, records in model.history.by_lead.items():
+        seq: dict[tuple[str, str], int] = {}          # enrolment -> touches so far
+        last: dict[tuple[str, str], tuple] = {}       # enrolment -> (counters, bucket)
+        answered: dict[tuple[str, str], list] = {}    # enrolment -> [counters, bucket, positive, won]
+        last_enr = None
+        sent_ids: set[str] = set()
+        for rec in records:
+            ev = rec.event
+            if ev == "enrolled":
+                if rec.campaign in enrolments:
+                    enrolments[rec.campaign] += 1
+                    enrolled_leads[rec.campaign].add(lead_id)
+                continue
+            is_call_touch = ev in _CALL_OUTCOMES and rec.touch and rec.touch not in sent_ids
+            if ev in _SENT or is_call_touch or ev == "failed" or ev == "skipped":
+                if rec.step.startswith("-"):        # the follow-up task after interest
+                    if ev in _SENT and rec.campaign in follow_ups and rec.touch not in sent_ids:
+                        follow_ups[rec.campaign] += 1
+                        sent_ids.add(rec.touch)
+                    continue
+                key = (rec.campaign, rec.step, rec.channel, rec.variant)
+                c = counters.get(key)
+                if c is None:
+                    c = counters[key] = _new()
+                if ev == "failed":
+                    c[_F] += 1
+                    continue
+                if ev == "skipped":
+                    c[_K] += 1
+                    continue
+                if rec.touch and rec.touch in sent_ids:
+                    continue
+                if rec.touch:
+                    sent_ids.add(rec.touch)
+                enr = (rec.campaign, rec.enrolment)
+                n = seq.get(enr, 0) + 1
+                seq[enr] = n
+                bucket = min(n, TOUCH_BUCKETS) - 1
+                c[_S] += 1
+                cv = curve.get(rec.campaign)
+                if cv is not None:
+                    cv[0][bucket] += 1
+                last[enr] = (c, bucket)
+                last_enr = enr
+                if not is_call_touch:
+                    continue
+            if ev not in _ANSWERS:
+                continue
+            enr = (rec.campaign, rec.enrolment) if rec.campaign else last_enr
+            got = answered.get(enr)
+            if got is None:
+                touch = last.get(enr)
+                if touch is None:
+                    unattributed += 1
+                    continue
+                c, bucket = touch
+                got = answered[enr] = [c, bucket, False, False]
+                c[_R] += 1
+                cv = curve.get(enr[0])
+                if cv is not None:
+                    cv[1][bucket] += 1
+            c, bucket = got[0], got[1]
+            if ev in _POSITIVE and not got[2]:
+                got[2] = True
+                c[_I] += 1
+                cv = curve.get(enr[0])
+                if cv is not None:
+                    cv[2][bucket] += 1
+            if ev == "won" and not got[3] and lead_id in won_back:
+                got[3] = True
+                c[_W] += 1
+                lead = by_id.get(lead_id)
+                c[6] += lead.value if lead is not None else 0
+
+    per_campaign: dict[str, CampaignStats] = {}
+    hooks: list[HookStats] = []
+    for cid, camp in campaigns.items():
+        mine = {k: v for k, v in counters.items() if k[0] == cid}
+        variants = sorted(v.key for v in camp.variants) or [""]
+        seen_variants = sorted({k[3] for k in mine} - set(variants))
+        variants += seen_variants
+        steps = []
+        for i, step in enumerate(camp.steps):
+            s = str(i)
+            rows = [v for k, v in mine.items() if k[1] == s]
+            steps.append(StepStats(
+                i, step.day, step.channel, step.message, Tally.of(rows),
+                tuple(VariantStats(var, camp.hook_for(var), Tally.of(v for k, v in mine.items()
+                                                                    if k[1] == s and k[3] == var))
+                      for var in variants)))
+        by_variant = tuple(VariantStats(var, camp.hook_for(var),
+                                        Tally.of(v for k, v in mine.items() if k[3] == var))
+                           for var in variants)
+        hooks.extend(HookStats(vs.hook, cid, vs.variant, vs.tally) for vs in by_variant)
+        sent, replied, interested = curve[cid]
+        per_campaign[cid] = CampaignStats(
+            campaign=camp, enrolments=enrolments[cid], leads=len(enrolled_leads[cid]),
+            tally=Tally.of(mine.values()), steps=tuple(steps), by_variant=by_variant,
+            by_channel={ch: Tally.of(v for k, v in mine.items() if k[2] == ch) for ch in CHANNELS},
+            touches=TouchCurve(tuple(sent), tuple(replied), tuple(interested)),
+            follow_ups=follow_ups[cid])
+    hooks.sort(key=lambda h: (-h.tally.interest_rate, -h.tally.replied, h.hook, h.campaign, h.variant))
+    total_curve = [[sum(curve[cid][j][b] for cid in campaigns) for b in range(TOUCH_BUCKETS)]
+                   for j in range(3)]
+    return Stats(
+        campaigns=per_campaign, tally=Tally.of(counters.values()),
+        by_channel={ch: Tally.of(v for k, v in counters.items() if k[2] == ch) for ch in CHANNELS},
+        by_hook=tuple(hooks),
+        touches=TouchCurve(*(tuple(x) for x in total_curve)),
+        unattributed=unattributed)
+
+
+def best(tallies: Mapping[str, Tally], *, min_sent: int = 10) -> str | None:
+    """The key whose touches drew the most interest per touch sent (then answers), among
+    those with at least ``min_sent`` touches; None when none has enough to judge."""
+    fair = [(k, t) for k, t in tallies.items() if t.sent >= min_sent]
+    if not fair:
+        return None
+    key, tally = max(fair, key=lambda kt: (kt[1].interest_rate, kt[1].reply_rate, kt[1].sent))
+    return key if tally.replied or tally.interested else None

@@ -1,0 +1,374 @@
+"""What each page template receives: one documented, frozen context class per page kind.
+
+:data:`PAGES` maps each page template to its context class. The renderer passes
+a context's fields as the template's variables, and nothing else (plus the
+filters of :func:`site_builder.render.environment`); ``tests/test_site_contexts.py``
+holds every template to its class: the variables a template reads are exactly
+the fields of its context. Row classes are plain data the views fill in; lead
+data in them is text, escaped by the templates, never marked safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, NamedTuple
+
+from relead.campaign_stats import CampaignStats, HookStats, Tally
+from relead.history import Record
+from relead.model import Campaign, Lead
+from relead.plan import DayPlan, Enrolment, Skip, Stop, Touch
+from relead.priorities import Points, Priority
+from relead.state import LeadState
+
+from .charts import Chart
+
+__all__ = [
+    "NavItem", "Chrome", "Stat", "FunnelRow", "CountRow", "SourceRow", "WeekRow", "OwnerRow",
+    "OverviewContext", "PriorityRow", "Option", "PrioritiesContext", "OwnerTasks", "TodayContext",
+    "CampaignCard", "ChannelRow", "CampaignsContext", "TouchRow", "CampaignContext",
+    "HygieneItem", "HygieneSection", "HygieneContext", "StageStep", "TimelineItem", "LeadContext",
+    "ContentPageContext", "PAGES",
+]
+
+
+# --------------------------------------------------------------------------- shared
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    key: str            # "overview", "priorities", ..., "page:<slug>"
+    label: str
+    href: str           # relative to the site root
+
+
+@dataclass(frozen=True, slots=True)
+class Chrome:
+    """What ``base.html`` needs on every page."""
+
+    title: str          # the page's <title> and <h1>
+    root: str           # "" at the top of the site, "../" one folder down
+    active: str         # the NavItem.key of this page ("" for none)
+    nav: tuple[NavItem, ...]
+    as_of: str          # YYYY-MM-DD
+    team_name: str      # settings.sender.name
+    script_hash: str = ""   # sha256 of the page's inline script, for the CSP ("" when none)
+
+
+@dataclass(frozen=True, slots=True)
+class Stat:
+    """A headline number: label, value as shown, and a line of context."""
+
+    label: str
+    value: str
+    note: str = ""
+    tone: str = ""      # "", "good", "bad": a visual hint only; the words carry the meaning
+
+
+# --------------------------------------------------------------------------- overview
+
+@dataclass(frozen=True, slots=True)
+class FunnelRow:
+    stage: str          # label
+    reached: int
+    lost_here: int
+    drop_off: float     # lost_here / reached
+    to_next: float | None   # share of this stage's leads that reached the next one
+
+
+@dataclass(frozen=True, slots=True)
+class CountRow:
+    label: str
+    count: int
+    share: float        # of the rows' total
+    note: str = ""      # e.g. a lost reason's category
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    source: str
+    leads: int
+    reached: tuple[int, ...]   # per funnel stage, in order (the last is won)
+    lost: int
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRow:
+    stage: str
+    this_week: int
+    last_week: int
+    change: int         # this_week - last_week
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRow:
+    owner: str          # the team member's name
+    leads: int
+    open: int
+    lost: int
+    back_in_funnel: int
+    recovered: int
+    won: int
+    dead: int
+    value_at_stake: float
+
+
+@dataclass(frozen=True)
+class OverviewContext:
+    """``overview.html`` (index.html): SPEC 5's headline numbers, funnel, losses, sources, weeks, owners."""
+
+    chrome: Chrome
+    currency: str
+    stats: tuple[Stat, ...]
+    funnel: tuple[FunnelRow, ...]
+    funnel_chart: Chart
+    back_at: tuple[CountRow, ...]       # back-in-funnel leads by the stage they are back at
+    reasons: tuple[CountRow, ...]
+    reasons_chart: Chart
+    categories: tuple[CountRow, ...]
+    categories_chart: Chart
+    temperatures: tuple[CountRow, ...]
+    temperatures_chart: Chart
+    stages: tuple[str, ...]             # funnel stage labels, for the source table's columns
+    sources: tuple[SourceRow, ...]
+    sources_hidden: int                 # smaller sources folded into the last row ("other sources")
+    week_label: str                     # "week of 16 Nov 2026"
+    weeks: tuple[WeekRow, ...]
+    weekly_chart: Chart
+    week_starts: tuple[str, ...]        # the 12 weeks, oldest first, for the table
+    weekly_table: tuple[tuple[str, tuple[int, ...]], ...]   # (stage, count per week)
+    owners: tuple[OwnerRow, ...]
+    outreach: Tally                     # every campaign touch to date
+    campaigns_href: str
+
+
+# --------------------------------------------------------------------------- priorities
+
+@dataclass(frozen=True, slots=True)
+class PriorityRow:
+    rank: int
+    lead: Lead
+    href: str           # the lead's page
+    owner: str          # name
+    temperature: str
+    lost_stage: str
+    reason: str         # label
+    score: float
+    breakdown: tuple[Points, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PrioritiesContext:
+    """``priorities.html``: ranked leads, one page of them, filterable and sortable in the browser."""
+
+    chrome: Chrome
+    currency: str
+    rows: tuple[PriorityRow, ...]
+    total: int          # every ranked lead
+    first: int          # rank of the first row on this page
+    page: int           # 1-based
+    pages: tuple[str, ...]     # href of each page of the list
+    owners: tuple[Option, ...]
+    temperatures: tuple[Option, ...]
+    reasons: tuple[Option, ...]
+    sources: tuple[Option, ...]
+    coolest_first: bool
+    script: str         # the inline filter/sort script (our own constant text)
+
+
+# --------------------------------------------------------------------------- today
+
+@dataclass(frozen=True, slots=True)
+class OwnerTasks:
+    owner: str          # name
+    email: str
+    calls: tuple[Touch, ...]
+    mail: tuple[Touch, ...]
+
+
+@dataclass(frozen=True)
+class TodayContext:
+    """``today.html``: what `make outreach` sends today (or on the next sending day), and the tasks."""
+
+    chrome: Chrome
+    day: str            # the day the plan is for, spelled out
+    sending_day: bool   # today is a sending day (else the plan is the next sending day's)
+    stats: tuple[Stat, ...]
+    plan: DayPlan
+    sends: tuple[Touch, ...]            # email and SMS, capped at `shown`
+    sends_total: int
+    owners: tuple[OwnerTasks, ...]      # each owner's call and mail tasks
+    enrolments: tuple[Enrolment, ...]   # capped
+    skipped: tuple[Skip, ...]           # capped
+    deferred: tuple[Skip, ...]          # capped
+    stopped: tuple[Stop, ...]           # capped
+    shown: int          # the cap on each list
+    names: Mapping[str, str]            # lead id -> display name (leads in the lists)
+    contacts: Mapping[str, str]         # lead id -> phone (leads with a call task)
+    campaign_names: Mapping[str, str]
+    lead_hrefs: Mapping[str, str]       # lead id -> its page (only leads that have one)
+    hooks: Mapping[tuple[str, str], str]   # (campaign, variant) -> hook
+
+
+# --------------------------------------------------------------------------- campaigns
+
+@dataclass(frozen=True, slots=True)
+class CampaignCard:
+    campaign: Campaign
+    href: str
+    hooks: tuple[str, ...]
+    stats: CampaignStats
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRow:
+    channel: str
+    tally: Tally
+    best: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TouchRow:
+    touch: str          # "1", ..., "5+"
+    sent: int
+    replied: int
+    interested: int
+    share: float        # of all answers
+    curve: float        # SPEC 1's share of closes at this touch
+
+
+@dataclass(frozen=True)
+class CampaignsContext:
+    """``campaigns.html``: every campaign side by side; channels, hooks and touch numbers overall."""
+
+    chrome: Chrome
+    currency: str
+    cards: tuple[CampaignCard, ...]
+    total: Tally
+    channels: tuple[ChannelRow, ...]
+    best_channel: str | None
+    hooks: tuple[HookStats, ...]
+    best_hook: HookStats | None
+    touches: tuple[TouchRow, ...]
+    touch_chart: Chart
+    unattributed: int
+
+
+@dataclass(frozen=True)
+class CampaignContext:
+    """``campaign.html``: one campaign: hook(s), audience, steps, and what each step, channel and
+    variant brought back."""
+
+    chrome: Chrome
+    currency: str
+    campaign: Campaign
+    audience: tuple[str, ...]           # the audience's conditions in words
+    outcomes: tuple[str, ...]           # the outcome rules in words
+    steps: tuple[tuple[str, str], ...]  # per step: (when, message) in words
+    stats: CampaignStats
+    channels: tuple[ChannelRow, ...]
+    best_channel: str | None
+    best_variant: str | None
+    touches: tuple[TouchRow, ...]
+    touch_chart: Chart
+    steps_chart: Chart
+
+
+# --------------------------------------------------------------------------- hygiene
+
+@dataclass(frozen=True, slots=True)
+class HygieneItem:
+    id: str
+    name: str
+    href: str           # "" when the lead has no page
+    owner: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class HygieneSection:
+    key: str            # anchor
+    title: str
+    why: str            # what the list means and what to do
+    total: int
+    items: tuple[HygieneItem, ...]      # capped
+
+
+@dataclass(frozen=True)
+class HygieneContext:
+    """``hygiene.html``: every lead accounted for: the lists that need a person."""
+
+    chrome: Chrome
+    sections: tuple[HygieneSection, ...]
+    duplicates: tuple[tuple[str, tuple[HygieneItem, ...]], ...]   # (why, leads), capped
+    duplicates_total: int
+    unknown: tuple[tuple[Record, str], ...]     # (attempting record, lead name), capped
+    unknown_total: int
+    campaign_names: Mapping[str, str]
+    lead_hrefs: Mapping[str, str]
+    shown: int
+
+
+# --------------------------------------------------------------------------- one lead
+
+@dataclass(frozen=True, slots=True)
+class StageStep:
+    stage: str          # label
+    day: str            # YYYY-MM-DD or ""
+    state: str          # "reached", "lost" (lost at this stage), "after" (reached after the loss), ""
+
+
+class TimelineItem(NamedTuple):
+    """One record of a lead's history, as its timeline shows it (all text, escaped by the template)."""
+
+    at: str             # ISO time (UTC)
+    when: str           # "2026-09-01 14:15 UTC"
+    kind: str           # CSS class of its dot: "enrol", "response", "problem" or ""
+    label: str          # what happened, in words
+    channel: str
+    where: str          # campaign name, step and variant ("" when none)
+    note: str           # the record's note (or, for a skip or a failure, why)
+
+
+@dataclass(frozen=True)
+class LeadContext:
+    """``lead.html``: one lead: details, funnel path, loss, score, and its timeline from history/."""
+
+    chrome: Chrome
+    currency: str
+    lead: Lead
+    state: LeadState
+    status: str                         # label
+    owner: str                          # name
+    reason: str                         # the lost reason's label ("" when not lost)
+    path: tuple[StageStep, ...]
+    priority: Priority | None
+    next_action: str
+    timeline: tuple[TimelineItem, ...]  # in time order; `attempting` only when it has no result
+
+
+# --------------------------------------------------------------------------- content pages
+
+@dataclass(frozen=True)
+class ContentPageContext:
+    """``page.html``: a Markdown page from content/pages (the team's own text, rendered to HTML)."""
+
+    chrome: Chrome
+    html: str           # Markdown rendered with raw HTML escaped: safe to insert
+    source: str         # its file, e.g. content/pages/playbook.md
+
+
+PAGES: dict[str, type] = {
+    "overview.html": OverviewContext,
+    "priorities.html": PrioritiesContext,
+    "today.html": TodayContext,
+    "campaigns.html": CampaignsContext,
+    "campaign.html": CampaignContext,
+    "hygiene.html": HygieneContext,
+    "lead.html": LeadContext,
+    "page.html": ContentPageContext,
+}

@@ -1,0 +1,617 @@
+"""From derived data to page contexts: one pure function per page kind.
+
+Each function takes the core's :class:`relead.derive.Derived` (and what else
+the page needs: the campaign statistics, the day's plan) and returns the
+page's context object from :mod:`site_builder.contexts`. Nothing here renders
+HTML or touches the disk. Every ``href`` in a context is relative to the site
+root; templates put ``chrome.root`` in front of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from typing import Iterable, Mapping, Sequence
+from urllib.parse import quote
+
+from relead.campaign_stats import FOLLOW_UP_CURVE, TOUCH_BUCKETS, CampaignStats, Stats, TouchCurve, best
+from relead.derive import Derived
+from relead.funnel import NO_OWNER, NO_SOURCE
+from relead.hygiene import next_action
+from relead.model import Campaign, Lead, Model
+from relead.plan import DayPlan
+from relead.vocab import CATEGORIES, TEMPERATURES
+
+from . import charts
+from .contexts import (
+    CampaignCard, CampaignContext, CampaignsContext, ChannelRow, Chrome, ContentPageContext,
+    CountRow, FunnelRow, HygieneContext, HygieneItem, HygieneSection, LeadContext, NavItem, Option,
+    OverviewContext, OwnerRow, OwnerTasks, PrioritiesContext, PriorityRow, SourceRow, StageStep, Stat,
+    TimelineItem, TodayContext, TouchRow, WeekRow,
+)
+
+__all__ = [
+    "label", "money", "lead_href", "campaign_href", "page_href", "priorities_href", "navigation",
+    "chrome", "has_page", "overview", "priorities_pages", "today", "campaigns", "campaign",
+    "hygiene", "lead", "LeadPages", "content_page", "next_sending_day", "audience_words", "outcome_words",
+    "EVENT_LABELS", "TIMELINE_EVENTS", "PRIORITIES_PAGE_SIZE", "LIST_CAP",
+    "SOURCES_SHOWN",
+]
+
+PRIORITIES_PAGE_SIZE = 500     # rows per priorities page
+LIST_CAP = 200                 # rows per list on the today and hygiene pages
+SOURCES_SHOWN = 25             # sources on the overview; the rest are folded into one row
+
+_CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥"}
+
+class _Lookup(dict):
+    """A mapping that gives back unknown keys as they are (ids no longer in the content)."""
+
+    def __missing__(self, key):
+        return key
+
+
+class _Events(dict):
+    def __missing__(self, key: str) -> tuple[str, str, bool]:
+        return (key, "", False)
+
+
+class _Steps(dict):
+    """A record's step ("0", "1", "-1", "") -> how a timeline names it, worked out once per value."""
+
+    def __missing__(self, key: str) -> str:
+        if not key:
+            text = ""
+        else:
+            try:
+                n = int(key)
+            except ValueError:
+                n = None
+            text = f", step {key}" if n is None else f", step {n + 1}" if n >= 0 else ", follow-up call"
+        self[key] = text
+        return text
+
+
+_PROBLEM_EVENTS = frozenset(("failed", "bounced", "unsubscribed", "opted_out", "wrong_number", "attempting",
+                             "do_not_contact"))
+_QUIET_EVENTS = frozenset(("sent", "skipped", "deferred", "settled_sent", "settled_not_sent", "no_answer",
+                           "voicemail"))
+
+EVENT_LABELS = {
+    "enrolled": "Enrolled", "attempting": "Send attempted, result unknown", "sent": "Sent",
+    "failed": "Failed", "deferred": "Deferred", "skipped": "Skipped",
+    "settled_sent": "Settled as sent", "settled_not_sent": "Settled as not sent",
+    "replied": "Replied", "interested": "Interested", "not_interested": "Not interested",
+    "unsubscribed": "Unsubscribed", "opted_out": "Opted out", "do_not_contact": "Asked not to be contacted",
+    "bounced": "Bounced", "wrong_number": "Wrong number", "out_of_scope": "Out of scope",
+    "appointment": "Appointment booked", "proposal": "Proposal sent", "won": "Won",
+    "called": "Called: spoke to them", "no_answer": "Called: no answer", "voicemail": "Called: left a voicemail",
+}
+
+
+# Each event's label, the CSS class of its dot on a lead's timeline, and whether its `ref` says why.
+TIMELINE_EVENTS = _Events({
+    ev: (text, "enrol" if ev == "enrolled" else "problem" if ev in _PROBLEM_EVENTS
+         else "" if ev in _QUIET_EVENTS else "response", ev in ("skipped", "failed", "deferred"))
+    for ev, text in EVENT_LABELS.items()})
+
+
+# --------------------------------------------------------------------------- helpers
+
+def label(key: str) -> str:
+    """``back_in_funnel`` -> ``Back in funnel``: a key as a person reads it."""
+    text = str(key).replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+def money(value: float, currency: str) -> str:
+    sign = _CURRENCY_SIGNS.get(currency)
+    amount = f"{value:,.0f}"
+    return f"{sign}{amount}" if sign else f"{amount} {currency}"
+
+
+def lead_href(lead_id: str) -> str:
+    return f"leads/{quote(lead_id)}.html"
+
+
+def campaign_href(cid: str) -> str:
+    return f"campaigns/{quote(cid)}.html"
+
+
+def page_href(slug: str) -> str:
+    return f"pages/{quote(slug, safe='')}.html"
+
+
+def priorities_href(page: int) -> str:
+    return "priorities.html" if page == 1 else f"priorities-{page}.html"
+
+
+def has_page(derived: Derived, lead: Lead) -> bool:
+    """A lead gets its own page when it has something to show: a loss, or history."""
+    return lead.lost is not None or lead.id in derived.model.history.by_lead
+
+
+def _touches(n: int) -> str:
+    return f"{n} touch" if n == 1 else f"{n} touches"
+
+
+def navigation(model: Model) -> tuple[NavItem, ...]:
+    items = [NavItem("overview", "Overview", "index.html"),
+             NavItem("priorities", "Priorities", "priorities.html"),
+             NavItem("today", "Today", "today.html"),
+             NavItem("campaigns", "Campaigns", "campaigns.html"),
+             NavItem("hygiene", "Hygiene", "hygiene.html")]
+    items += [NavItem(f"page:{p.slug}", p.title, page_href(p.slug)) for p in model.pages]
+    return tuple(items)
+
+
+def chrome(derived: Derived, nav: tuple[NavItem, ...], title: str, *, active: str = "",
+           depth: int = 0, script_hash: str = "") -> Chrome:
+    return Chrome(title=title, root="../" * depth, active=active, nav=nav,
+                  as_of=derived.today.isoformat(), team_name=derived.model.settings.sender.name,
+                  script_hash=script_hash)
+
+
+def _owner_name(model: Model, key: str) -> str:
+    member = model.settings.team.get(key)
+    return member.name if member is not None else (key or NO_OWNER)
+
+
+def _count_rows(items: Iterable[tuple[str, int, str]]) -> tuple[CountRow, ...]:
+    items = list(items)
+    total = sum(n for _, n, _ in items)
+    return tuple(CountRow(lb, n, n / total if total else 0.0, note) for lb, n, note in items)
+
+
+def _channel_rows(by_channel: Mapping) -> tuple[tuple[ChannelRow, ...], str | None]:
+    winner = best(by_channel)
+    return tuple(ChannelRow(ch, t, ch == winner) for ch, t in by_channel.items()), winner
+
+
+def _touch_rows(curve: TouchCurve) -> tuple[TouchRow, ...]:
+    shares = curve.shares("replied")
+    names = [str(i + 1) for i in range(TOUCH_BUCKETS - 1)] + [f"{TOUCH_BUCKETS}+"]
+    return tuple(TouchRow(names[i], curve.sent[i], curve.replied[i], curve.interested[i], shares[i],
+                          FOLLOW_UP_CURVE[i]) for i in range(TOUCH_BUCKETS))
+
+
+def _touch_chart(rows: Sequence[TouchRow], id: str) -> charts.Chart:
+    return charts.grouped_bar_chart(
+        [r.touch for r in rows],
+        [("our answers", [r.share for r in rows]), ("closes, industry (SPEC §1)", [r.curve for r in rows])],
+        id=id, title="Share of answers by touch number, beside the industry's share of closes",
+        percent=True)
+
+
+# --------------------------------------------------------------------------- overview
+
+def overview(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> OverviewContext:
+    model = derived.model
+    settings = model.settings
+    cur = settings.currency
+    rec = derived.recovery
+    stages = settings.funnel
+    stage_labels = tuple(label(s) for s in stages)
+
+    back_words = ", ".join(f"{n} at {s.replace('_', ' ')}" for s, n in rec.back_at.items() if n)
+    stat_cards = (
+        Stat("Lost leads", f"{rec.still_lost:,}",
+             f"still lost, of {rec.lost:,} with a loss on record", "bad"),
+        Stat("Value at stake", money(rec.value_at_stake, cur), "in the leads still lost"),
+        Stat("Recovered to date", f"{rec.recovered:,}", f"{money(rec.value_recovered, cur)} won back", "good"),
+        Stat("Back in the funnel", f"{rec.back_in_funnel:,}", back_words or "none yet", "good"),
+        Stat("Gone for good", f"{rec.gone_for_good:,}", "out of scope (reviewed after a year)"),
+        Stat("Ranked to win back", f"{len(derived.priorities):,}", "lost leads we can contact"),
+    )
+
+    funnel_rows = []
+    fun = derived.funnel
+    for i, s in enumerate(fun):
+        nxt = fun[i + 1].reached / s.reached if i + 1 < len(fun) and s.reached else None
+        funnel_rows.append(FunnelRow(label(s.stage), s.reached, s.lost_here, s.drop_off, nxt))
+    funnel_chart = charts.funnel_chart([(r.stage, r.reached, r.lost_here) for r in funnel_rows])
+
+    losses = derived.losses
+    reasons = _count_rows(
+        (settings.lost_reasons[k].label, n, label(settings.lost_reasons[k].category))
+        for k, n in sorted(losses["reason"].items(), key=lambda kv: (-kv[1], kv[0])))
+    categories = _count_rows((label(k), losses["category"].get(k, 0), "") for k in CATEGORIES)
+    temperatures = _count_rows((label(k), losses["temperature"].get(k, 0), "") for k in TEMPERATURES)
+
+    rows = sorted(derived.by_source.items(), key=lambda kv: (-kv[1]["leads"], kv[0]))
+    hidden = max(0, len(rows) - SOURCES_SHOWN)
+    if hidden:
+        keep, rest = rows[:SOURCES_SHOWN - 1], rows[SOURCES_SHOWN - 1:]
+        folded = {"leads": sum(r["leads"] for _, r in rest), "lost": sum(r["lost"] for _, r in rest),
+                  "reached": {s: sum(r["reached"][s] for _, r in rest) for s in stages}}
+        rows = keep + [(f"{len(rest)} other sources", folded)]
+        hidden = len(rest)
+    sources = tuple(SourceRow(name if name != NO_SOURCE else "(no source)", r["leads"],
+                              tuple(r["reached"][s] for s in stages), r["lost"]) for name, r in rows)
+
+    weeks = derived.weeks
+    this, last = weeks[-1].counts, weeks[-2].counts if len(weeks) > 1 else {}
+    week_rows = tuple(WeekRow(label(s), this.get(s, 0), last.get(s, 0), this.get(s, 0) - last.get(s, 0))
+                      for s in stages)
+    week_starts = tuple(w.start.isoformat() for w in weeks)
+    short = tuple(f"{w.start.day} {w.start:%b}" for w in weeks)
+    weekly_table = tuple((label(s), tuple(w.counts.get(s, 0) for w in weeks)) for s in stages)
+    weekly_chart = charts.line_chart(short, [(lb, vals) for lb, vals in weekly_table], id="weekly",
+                                     title="Leads reaching each stage, week by week (12 weeks)")
+
+    owners = tuple(OwnerRow(_owner_name(model, k if k != NO_OWNER else ""), r["leads"], r["open"], r["lost"],
+                            r["back_in_funnel"], r["recovered"], r["won"], r["dead"], r["value_at_stake"])
+                   for k, r in derived.by_owner.items())
+    back_at = _count_rows((label(s), n, "") for s, n in rec.back_at.items())
+    start = weeks[-1].start
+    return OverviewContext(
+        chrome=chrome(derived, nav, "Lost-lead recovery", active="overview"),
+        currency=cur, stats=stat_cards, funnel=tuple(funnel_rows), funnel_chart=funnel_chart,
+        back_at=back_at,
+        reasons=reasons,
+        reasons_chart=charts.bar_chart([(r.label, r.count) for r in reasons], id="reasons",
+                                       title="Lost leads by reason"),
+        categories=categories,
+        categories_chart=charts.bar_chart([(r.label, r.count) for r in categories], id="categories",
+                                          title="Lost leads by category of reason"),
+        temperatures=temperatures,
+        temperatures_chart=charts.bar_chart([(r.label, r.count) for r in temperatures], id="temperature",
+                                            title="Lost leads by temperature at the time of loss",
+                                            classes=("hot", "warm", "cold")),
+        stages=stage_labels, sources=sources, sources_hidden=hidden,
+        week_label=f"week of {start.day} {start:%b %Y}", weeks=week_rows, weekly_chart=weekly_chart,
+        week_starts=week_starts, weekly_table=weekly_table, owners=owners, outreach=stats.tally,
+        campaigns_href="campaigns.html")
+
+
+# --------------------------------------------------------------------------- priorities
+
+def priorities_pages(derived: Derived, nav: tuple[NavItem, ...], script: str, script_hash: str,
+                     *, page_size: int = PRIORITIES_PAGE_SIZE) -> Iterable[PrioritiesContext]:
+    """One context per page of the ranked list (one page when it is short)."""
+    model = derived.model
+    settings = model.settings
+    ranked = derived.priorities
+    reasons = settings.lost_reasons
+    owners: dict[str, str] = {}
+    reason_keys: set[str] = set()
+    sources: set[str] = set()
+    for p in ranked:
+        owners.setdefault(p.lead.owner, _owner_name(model, p.lead.owner))
+        reason_keys.add(p.lead.lost.reason)
+        sources.add(p.lead.source)
+    owner_opts = tuple(Option(k, v) for k, v in sorted(owners.items(), key=lambda kv: kv[1]))
+    temp_opts = tuple(Option(t, label(t)) for t in TEMPERATURES)
+    reason_opts = tuple(Option(k, reasons[k].label) for k in reasons if k in reason_keys)
+    source_opts = tuple(Option(s, s or "(no source)") for s in sorted(sources))
+    n_pages = max(1, -(-len(ranked) // page_size))
+    hrefs = tuple(priorities_href(i + 1) for i in range(n_pages))
+    for i in range(n_pages):
+        chunk = ranked[i * page_size:(i + 1) * page_size]
+        rows = tuple(PriorityRow(p.rank, p.lead, lead_href(p.lead.id), owners[p.lead.owner],
+                                 p.lead.lost.temperature or "", p.lead.lost.stage,
+                                 reasons[p.lead.lost.reason].label, p.score, p.breakdown)
+                     for p in chunk)
+        title = "Priorities" if n_pages == 1 else f"Priorities, page {i + 1} of {n_pages}"
+        yield PrioritiesContext(
+            chrome=chrome(derived, nav, title, active="priorities", script_hash=script_hash),
+            currency=settings.currency, rows=rows, total=len(ranked),
+            first=chunk[0].rank if chunk else 0, page=i + 1, pages=hrefs, owners=owner_opts,
+            temperatures=temp_opts, reasons=reason_opts, sources=source_opts,
+            coolest_first=settings.scoring.coolest_first, script=script)
+
+
+# --------------------------------------------------------------------------- today
+
+def next_sending_day(derived: Derived, *, horizon: int = 31) -> dt.date | None:
+    sending = derived.model.settings.sending
+    day = derived.today
+    for _ in range(horizon):
+        day += dt.timedelta(days=1)
+        if sending.is_business_day(day):
+            return day
+    return None
+
+
+def today(derived: Derived, plan: DayPlan, nav: tuple[NavItem, ...], *, sending_day: bool,
+          lead_pages: Mapping[str, str], shown: int = LIST_CAP) -> TodayContext:
+    """``plan`` is today's plan, or (``sending_day`` False) the next sending day's."""
+    model = derived.model
+    by_id = model.by_id
+    sends = tuple(t for t in plan.touches if not t.is_task)
+    owners = []
+    tasks: dict[str, list] = {}
+    for t in plan.touches:
+        if t.is_task:
+            tasks.setdefault(t.owner, []).append(t)
+    for key in sorted(tasks, key=lambda k: _owner_name(model, k)):
+        member = model.settings.team.get(key)
+        ts = tasks[key]
+        owners.append(OwnerTasks(_owner_name(model, key), member.email if member else "",
+                                 tuple(t for t in ts if t.channel == "call")[:shown],
+                                 tuple(t for t in ts if t.channel == "mail")[:shown]))
+    ids = {t.lead for t in plan.touches} | {e.lead for e in plan.enrolments[:shown]} \
+        | {s.lead for s in plan.skipped[:shown]} | {s.lead for s in plan.deferred[:shown]} \
+        | {s.lead for s in plan.stopped[:shown]}
+    names = {i: by_id[i].display_name if i in by_id else i for i in sorted(ids)}
+    hooks = {(c.id, v.key): v.hook or c.hook for c in model.campaigns.values() for v in c.variants}
+    hooks.update({(c.id, ""): c.hook for c in model.campaigns.values()})
+    counts = plan.by_channel()
+    stats = (
+        Stat("New enrolments", f"{len(plan.enrolments):,}", "leads starting a campaign"),
+        Stat("Email", f"{counts.get('email', 0):,}", "to send"),
+        Stat("SMS", f"{counts.get('sms', 0):,}", "to send"),
+        Stat("Calls", f"{counts.get('call', 0):,}", "tasks for the owners"),
+        Stat("Mail", f"{counts.get('mail', 0):,}", "printed, sent by the owners"),
+        Stat("Skipped / put off", f"{len(plan.skipped):,} / {len(plan.deferred):,}", "see below"),
+    )
+    contacts = {t.lead: by_id[t.lead].phone_written or by_id[t.lead].phone
+                for t in plan.touches if t.channel == "call" and t.lead in by_id and by_id[t.lead].phone}
+    title = "Today" if sending_day else "Today: not a sending day"
+    return TodayContext(
+        chrome=chrome(derived, nav, title, active="today"),
+        day=f"{plan.day:%A} {plan.day.day} {plan.day:%B %Y}", sending_day=sending_day, stats=stats,
+        plan=plan, sends=sends[:shown], sends_total=len(sends), owners=tuple(owners),
+        enrolments=plan.enrolments[:shown], skipped=plan.skipped[:shown], deferred=plan.deferred[:shown],
+        stopped=plan.stopped[:shown], shown=shown, names=names, contacts=contacts,
+        campaign_names={cid: c.name for cid, c in model.campaigns.items()},
+        lead_hrefs={i: lead_pages[i] for i in names if i in lead_pages}, hooks=hooks)
+
+
+# --------------------------------------------------------------------------- campaigns
+
+def _hooks(camp: Campaign) -> tuple[str, ...]:
+    if camp.variants:
+        return tuple(f"{v.key}: {v.hook or camp.hook}" for v in sorted(camp.variants, key=lambda v: v.key))
+    return (camp.hook,)
+
+
+def campaigns(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> CampaignsContext:
+    model = derived.model
+    cards = tuple(CampaignCard(c, campaign_href(cid), _hooks(c), stats.campaigns[cid])
+                  for cid, c in sorted(model.campaigns.items(), key=lambda kv: (-kv[1].priority, kv[0])))
+    channel_rows, winner = _channel_rows(stats.by_channel)
+    hooks = stats.by_hook
+    fair = [h for h in hooks if h.tally.sent >= 10 and (h.tally.interested or h.tally.replied)]
+    touch_rows = _touch_rows(stats.touches)
+    return CampaignsContext(
+        chrome=chrome(derived, nav, "Campaigns", active="campaigns"),
+        currency=model.settings.currency, cards=cards, total=stats.tally, channels=channel_rows,
+        best_channel=winner, hooks=hooks, best_hook=fair[0] if fair else None, touches=touch_rows,
+        touch_chart=_touch_chart(touch_rows, "touches"), unattributed=stats.unattributed)
+
+
+def _or(items: Sequence[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def audience_words(derived: Derived, camp: Campaign) -> tuple[str, ...]:
+    aud = camp.audience
+    if aud is None:
+        return ("No audience: it enrols only leads that name it in leads.yaml (`campaign:`) "
+                "and leads handed over by other campaigns.",)
+    settings = derived.model.settings
+    out = []
+    if aud.status:
+        out.append("Status " + _or([s.replace("_", " ") for s in aud.status]))
+    if aud.temperature:
+        out.append(_or(aud.temperature).capitalize() + " when lost")
+    if aud.lost_stage:
+        out.append("Lost at " + _or(aud.lost_stage))
+    if aud.reasons:
+        out.append("Lost because: " + _or([settings.lost_reasons[r].label if r in settings.lost_reasons else r
+                                           for r in aud.reasons]))
+    if aud.categories:
+        out.append("Reason category " + _or([c.replace("_", " ") for c in aud.categories]))
+    if aud.sources:
+        out.append("Source " + _or(aud.sources))
+    if aud.owners:
+        out.append("Owner " + _or([_owner_name(derived.model, o) for o in aud.owners]))
+    if aud.min_value:
+        out.append(f"Worth at least {money(aud.min_value, settings.currency)}")
+    if aud.lost_before_days:
+        out.append(f"Lost at least {aud.lost_before_days} days ago")
+    out.append("Contactable, and no recycle date still ahead")
+    return tuple(out)
+
+
+def outcome_words(derived: Derived, camp: Campaign) -> tuple[str, ...]:
+    funnel = derived.model.settings.funnel
+    names = {cid: c.name for cid, c in derived.model.campaigns.items()}
+    out = []
+    rule = camp.outcomes.get("interested")
+    stage = rule.stage if rule is not None and rule.stage else funnel[1]
+    out.append(f"Interested: back into the funnel at {stage}; the sequence stops and the owner gets a call task.")
+    for key, what in (("not_interested", "Not interested"), ("no_response", "No response after the last step")):
+        rule = camp.outcomes.get(key)
+        if rule is not None and rule.then:
+            out.append(f"{what}: handed over to {names.get(rule.then, rule.then)}.")
+        else:
+            out.append(f"{what}: the sequence ends; nothing else is planned.")
+    rule = camp.outcomes.get("out_of_scope")
+    days = rule.review_after_days if rule is not None and rule.review_after_days else 365
+    out.append(f"Out of scope: gone for good, reviewed again after {days} days.")
+    return tuple(out)
+
+
+def campaign(derived: Derived, cs: CampaignStats, nav: tuple[NavItem, ...]) -> CampaignContext:
+    camp = cs.campaign
+    sending = derived.model.settings.sending
+    unit = "business day" if sending.steps_in_business_days else "day"
+    steps = tuple((f"{unit.capitalize()} {s.day}" if s.day else "On enrolment", s.message) for s in camp.steps)
+    channel_rows, winner = _channel_rows({ch: t for ch, t in cs.by_channel.items() if t.sent or t.skipped})
+    variants = {v.variant: v.tally for v in cs.by_variant if v.variant}
+    touch_rows = _touch_rows(cs.touches)
+    step_labels = [f"{s.index + 1} {s.channel}" for s in cs.steps]
+    steps_chart = charts.grouped_bar_chart(
+        step_labels, [("answered", [s.tally.reply_rate for s in cs.steps]),
+                      ("interested", [s.tally.interest_rate for s in cs.steps])],
+        id="steps", title="Answers and interest per touch sent, step by step", percent=True)
+    return CampaignContext(
+        chrome=chrome(derived, nav, camp.name, active="campaigns", depth=1),
+        currency=derived.model.settings.currency, campaign=camp,
+        audience=audience_words(derived, camp), outcomes=outcome_words(derived, camp), steps=steps,
+        stats=cs, channels=channel_rows, best_channel=winner,
+        best_variant=best(variants, min_sent=10) if len(variants) > 1 else None,
+        touches=touch_rows, touch_chart=_touch_chart(touch_rows, "touches"), steps_chart=steps_chart)
+
+
+# --------------------------------------------------------------------------- hygiene
+
+def hygiene(derived: Derived, nav: tuple[NavItem, ...], lead_pages: Mapping[str, str], *,
+            shown: int = LIST_CAP) -> HygieneContext:
+    model = derived.model
+    hyg = derived.hygiene
+    states = derived.states
+    today_ = derived.today
+
+    def item(lead_id: str, detail: str) -> HygieneItem:
+        st = states.get(lead_id)
+        lead = st.lead if st is not None else None
+        return HygieneItem(lead_id, lead.display_name if lead else lead_id, lead_pages.get(lead_id, ""),
+                           _owner_name(model, lead.owner) if lead else "", detail)
+
+    def status(lead_id: str) -> str:
+        return states[lead_id].status.replace("_", " ")
+
+    def section(key, title, why, ids, detail) -> HygieneSection:
+        return HygieneSection(key, title, why, len(ids), tuple(item(i, detail(i)) for i in ids[:shown]))
+
+    def overdue(i: str) -> str:
+        fu = states[i].lead.follow_up
+        return f"follow-up was due {fu} ({(today_ - fu).days} days ago)"
+
+    def research(i: str) -> str:
+        lead = states[i].lead
+        has = "only a name" if lead.name and not lead.company else "only a company" if not lead.name \
+            else "a name and a company"
+        return f"{has}, no email or phone; {status(i)}"
+
+    target = model.settings.scoring.touch_target
+    sections = (
+        section("no-next-action", "Lost in the system: no next action",
+                "No follow-up date, no recycle date, no campaign will reach them, and nothing says why. "
+                "Give each a follow_up, a recycle_on date or a campaign, or record why not.",
+                hyg.no_next_action, lambda i: f"{status(i)}; {_touches(states[i].touches)} so far"),
+        section("incomplete-overdue", "Incomplete leads past their follow-up date",
+                "Tagged incomplete, and the day to finish them has passed: find the missing details, "
+                "then drop the tag.", hyg.incomplete_overdue, overdue),
+        section("uncontactable", "No contact details: need research",
+                "Neither an email nor a phone, so they cannot be ranked or sent anything. "
+                "Find the buyer, then add what you find.", hyg.uncontactable, research),
+        section("given-up-early", f"Given up with fewer than {target} touches",
+                "Lost (or out of scope) with no campaign or recycle date to bring them back, after fewer "
+                f"touches than the {target} a lead deserves (most sales close after the fifth contact).",
+                hyg.given_up_early, lambda i: f"{_touches(states[i].touches)}; {status(i)}"),
+        section("review-due", "Out of scope, due for review",
+                "Recorded as out of scope a while ago; circumstances change. Look again, then "
+                "set a recycle date or leave them be.", hyg.review_due,
+                lambda i: f"review date {states[i].dead_review_on}"),
+    )
+    dups = tuple((why, tuple(item(i, status(i) if i in states else "") for i in ids))
+                 for why, ids in hyg.duplicates[:shown])
+    unknown = tuple((rec, states[rec.lead].lead.display_name if rec.lead in states else rec.lead)
+                    for rec in hyg.unknown_touches[:shown])
+    return HygieneContext(
+        chrome=chrome(derived, nav, "Hygiene", active="hygiene"), sections=sections,
+        duplicates=dups, duplicates_total=len(hyg.duplicates), unknown=unknown,
+        unknown_total=len(hyg.unknown_touches),
+        campaign_names={cid: c.name for cid, c in model.campaigns.items()},
+        lead_hrefs={rec.lead: lead_pages[rec.lead] for rec, _ in unknown if rec.lead in lead_pages},
+        shown=shown)
+
+
+# --------------------------------------------------------------------------- one lead
+
+_RESULTS = frozenset(("sent", "failed", "deferred", "settled_sent", "settled_not_sent"))
+
+
+_DAY_AT = operator.itemgetter(0, 1)      # a Record's day, then its time
+
+
+class LeadPages:
+    """Everything the lead pages share, computed once; :meth:`context` is then cheap per lead."""
+
+    def __init__(self, derived: Derived, nav: tuple[NavItem, ...]):
+        self.derived = derived
+        model = derived.model
+        self.model = model
+        self.settings = model.settings
+        self.funnel = model.settings.funnel
+        self.stage_labels = tuple(label(s) for s in self.funnel)
+        self.priority = {p.lead.id: p for p in derived.priorities}
+        self.campaign_names = _Lookup({cid: c.name for cid, c in model.campaigns.items()})
+        self.step_labels = _Steps()
+        self.owner_names = {k: m.name for k, m in model.settings.team.items()}
+        self.status_labels = {"won": "Won", "recovered": "Recovered", "back_in_funnel": "Back in the funnel",
+                              "dead": "Gone for good", "lost": "Lost", "open": "Open"}
+        self.chrome = chrome(derived, nav, "", depth=1)
+
+    def _timeline(self, records) -> tuple[TimelineItem, ...]:
+        """The lead's records in time order, as its page shows them; an `attempting` only when
+        nothing says how that touch ended. (Hot at 100,000 leads: records are unpacked, not
+        read field by field.)"""
+        done = set()
+        for rec in records:
+            if rec[2] in _RESULTS:
+                done.add(rec[9])
+        events, names, steps = TIMELINE_EVENTS, self.campaign_names, self.step_labels
+        new = tuple.__new__
+        items = []
+        for day, at, ev, _lead, campaign, _enrolment, step, channel, variant, touch, ref, note in \
+                sorted(records, key=_DAY_AT):
+            if ev == "attempting" and touch in done:
+                continue
+            text, kind, show_ref = events[ev]
+            if campaign:
+                where = names[campaign] + steps[step] + (", variant " + variant if variant else "")
+            else:
+                where = ""
+            items.append(new(TimelineItem, (at, f"{day} {at[11:16]} UTC", kind, text, channel, where,
+                                            note or (ref if show_ref else ""))))
+        return tuple(items)
+
+    def context(self, lead: Lead) -> LeadContext:
+        d = self.derived
+        st = d.states[lead.id]
+        lost = lead.lost
+        reached = st.reached
+        path = []
+        for i, stage in enumerate(self.funnel):
+            day = reached.get(stage)
+            if lost is not None and lost.stage == stage:
+                state = "lost"
+            elif day is not None and lost is not None and day > lost.date:
+                state = "after"
+            elif day is not None or i <= st.furthest:
+                state = "reached"
+            else:
+                state = ""
+            path.append(StageStep(self.stage_labels[i], day.isoformat() if day else "", state))
+        records = self.model.history.by_lead.get(lead.id, ())
+        timeline: tuple[TimelineItem, ...] = ()
+        if records:
+            timeline = self._timeline(records)
+        ch = self.chrome
+        return LeadContext(
+            chrome=Chrome(lead.display_name, ch.root, ch.active, ch.nav, ch.as_of, ch.team_name),
+            currency=self.settings.currency, lead=lead, state=st,
+            status=self.status_labels.get(st.status, st.status),
+            owner=self.owner_names.get(lead.owner, lead.owner or NO_OWNER),
+            reason=self.settings.lost_reasons[lost.reason].label if lost else "",
+            path=tuple(path), priority=self.priority.get(lead.id),
+            next_action=next_action(st, self.model.campaigns, d.today) or "none: lost in the system",
+            timeline=timeline)
+
+
+def lead(derived: Derived, lead_: Lead, nav: tuple[NavItem, ...]) -> LeadContext:
+    """One lead's page context (building many: use :class:`LeadPages`)."""
+    return LeadPages(derived, nav).context(lead_)
+
+
+# --------------------------------------------------------------------------- content pages
+
+def content_page(derived: Derived, page, html: str, nav: tuple[NavItem, ...]) -> ContentPageContext:
+    return ContentPageContext(chrome=chrome(derived, nav, page.title, active=f"page:{page.slug}", depth=1),
+                              html=html, source=page.file)

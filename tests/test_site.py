@@ -1,0 +1,395 @@
+"""The dashboard built from the example repository: every page of SPEC 5, links that stay
+inside the site, escaping of hostile data, the page contexts, charts and campaign numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+import jinja2.nodes
+import pytest
+
+from relead.campaign_stats import FOLLOW_UP_CURVE, campaign_stats
+from relead.check import check_repository
+from site_builder import charts, contexts, views
+from site_builder.build import build
+from site_builder.cli import main as cli_main
+from site_builder.render import TEMPLATES, environment, render_markdown, render_page
+
+from site_fixtures import (HOSTILE_IMG, HOSTILE_JINJA, HOSTILE_NAME, ROOT, TODAY, copy_example,
+                           hostile_repo, links)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "_site"
+    result = build(ROOT, out, today=TODAY)
+    assert result.files, [p.format() for p in result.checked.errors]
+    return out
+
+
+@pytest.fixture(scope="module")
+def derived():
+    checked = check_repository(ROOT, today=TODAY)
+    assert checked.derived is not None
+    return checked.derived
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+# --------------------------------------------------------------------------- every page
+
+def test_every_page_kind_is_written(site, derived):
+    model = derived.model
+    for rel in ("index.html", "priorities.html", "today.html", "campaigns.html", "hygiene.html",
+                "assets/site.css", "data/summary.json", "data/leads.csv", "data/priorities.csv"):
+        assert (site / rel).is_file(), rel
+    for cid in model.campaigns:
+        assert (site / "campaigns" / f"{cid}.html").is_file(), cid
+    for page in model.pages:
+        assert (site / "pages" / f"{page.slug}.html").is_file(), page.slug
+    wanted = {lead.id for lead in model.leads if lead.lost is not None or lead.id in model.history.by_lead}
+    written = {p.stem for p in (site / "leads").glob("*.html")}
+    assert written == wanted, "a page for each lead that is lost or has history, and no other"
+    assert len(wanted) < len(model.leads)
+
+
+def test_build_reports_what_it_wrote(tmp_path, capsys):
+    code = cli_main(["build", "--root", str(ROOT), "--out", str(tmp_path / "s"), "--today", "2026-11-22"])
+    out = capsys.readouterr().out
+    assert code == 0
+    m = re.search(r"built .*: (\d+) files, (\d+) pages of which (\d+) lead pages", out)
+    assert m, out
+    assert int(m.group(3)) == len(list((tmp_path / "s" / "leads").glob("*.html")))
+    assert int(m.group(2)) == len(list((tmp_path / "s").rglob("*.html")))
+
+
+def test_navigation_reaches_every_page_kind_and_the_content_pages(site, derived):
+    html = (site / "index.html").read_text(encoding="utf-8")
+    for href in ("index.html", "priorities.html", "today.html", "campaigns.html", "hygiene.html"):
+        assert f'href="{href}"' in html
+    for page in derived.model.pages:
+        assert f'href="pages/{page.slug}.html">{page.title}</a>' in html
+    assert 'aria-current="page">Overview' in html
+
+
+def test_no_url_leaves_the_site_and_every_link_resolves(site):
+    for page in html_pages(site):
+        parsed = links(page.read_text(encoding="utf-8"))
+        assert not parsed.handlers, (page, parsed.handlers)
+        for tag, attr, url in parsed.urls:
+            assert url, (page, tag, attr)
+            assert not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) and not url.startswith(("//", "/", "\\")), \
+                f"{page.relative_to(site)}: <{tag} {attr}={url!r}> leaves the site"
+            target = url.split("#")[0]
+            if target:
+                assert (page.parent / target).resolve().is_file(), f"{page.relative_to(site)}: broken link {url}"
+    css = (site / "assets/site.css").read_text(encoding="utf-8")
+    assert "url(" not in css and "@import" not in css and "@font-face" not in css
+
+
+def test_only_the_priorities_pages_have_a_script_and_the_csp_allows_only_it(site):
+    for page in html_pages(site):
+        html = page.read_text(encoding="utf-8")
+        scripts = links(html).scripts
+        csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', html).group(1)
+        assert "default-src 'none'" in csp
+        if page.name.startswith("priorities"):
+            assert scripts == 1
+            assert re.search(r"script-src 'sha256-[A-Za-z0-9+/=]+'", csp)
+        else:
+            assert scripts == 0, page
+            assert "script-src 'none'" in csp
+
+
+def test_every_chart_has_a_title_a_label_and_a_table(site):
+    for name in ("index.html", "campaigns.html", "campaigns/warm-lead-magnet.html"):
+        html = (site / name).read_text(encoding="utf-8")
+        svgs = re.findall(r"<svg\b[^>]*>.*?</svg>", html, re.S)
+        assert svgs, name
+        for svg in svgs:
+            assert 'role="img"' in svg and 'aria-label="' in svg
+            assert re.search(r"<svg[^>]*>\s*<title>[^<]+</title>\s*<desc id=", svg)
+        assert html.count("<table") >= len(svgs) - 3   # the reasons/kinds/temperature tables are behind "The numbers"
+
+
+def test_the_overview_funnel_table_matches_summary_json(site):
+    summary = json.loads((site / "data/summary.json").read_text(encoding="utf-8"))
+    html = (site / "index.html").read_text(encoding="utf-8")
+    for row in summary["funnel"]:
+        label = views.label(row["stage"])
+        assert re.search(rf'<tr data-stage="{label}"><th scope="row">{label}</th><td class="n" data-reached>'
+                         rf'{row["reached"]:,}</td><td class="n" data-lost>{row["lost_here"]:,}</td>', html), label
+    assert "summary.json" in html and "leads.csv" in html and "priorities.csv" in html
+
+
+def test_the_overview_shows_losses_sources_weeks_and_owners(site, derived):
+    html = (site / "index.html").read_text(encoding="utf-8")
+    for reason in derived.model.settings.lost_reasons.values():
+        assert reason.label in html
+    for source in derived.by_source:
+        assert f"<th scope=\"row\">{source}</th>" in html
+    for member in derived.model.settings.team.values():
+        assert member.name in html
+    assert "This week" in html and "week of 16 Nov 2026" in html
+
+
+def test_priorities_list_every_ranked_lead_with_its_breakdown(site, derived):
+    html = (site / "priorities.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr data-owner="[^"]*" data-temp="[^"]*" data-reason="[^"]*" data-source="[^"]*">', html)
+    assert len(rows) == len(derived.priorities)
+    first = derived.priorities[0]
+    assert f'href="leads/{first.lead.id}.html"' in html
+    for p in first.breakdown:
+        assert p.why in html
+    assert html.index(derived.priorities[0].lead.id) < html.index(derived.priorities[-1].lead.id)
+
+
+def test_long_priority_lists_are_paged(tmp_path, derived):
+    env = environment(ROOT)
+    nav = views.navigation(derived.model)
+    pages = list(views.priorities_pages(derived, nav, "", "", page_size=10))
+    assert len(pages) == -(-len(derived.priorities) // 10)
+    assert [c.first for c in pages] == [1 + 10 * i for i in range(len(pages))]
+    assert sum(len(c.rows) for c in pages) == len(derived.priorities)
+    html = render_page(env, "priorities.html", pages[1])
+    assert 'href="priorities-3.html"' in html and 'href="priorities.html"' in html
+    assert "this page has ranks 11 to 20" in html
+
+
+def test_today_says_it_is_not_a_sending_day_and_shows_the_next(site):
+    html = (site / "today.html").read_text(encoding="utf-8")   # 2026-11-22 is a Sunday
+    assert "is not a sending day" in html
+    assert "Next sending day: Monday 23 November 2026" in html
+
+
+def test_today_on_a_sending_day_lists_the_plan(tmp_path, derived):
+    out = tmp_path / "s"
+    build(ROOT, out, today=dt.date(2026, 11, 23))
+    html = (out / "today.html").read_text(encoding="utf-8")
+    assert "Today, Monday 23 November 2026" in html and "not a sending day" not in html
+    assert "To send" in html and "Tasks by owner" in html and "New enrolments" in html
+
+
+def test_campaign_pages_show_steps_variants_channels_and_touches(site, derived):
+    stats = campaign_stats(derived.model, derived.states)
+    warm = stats.campaigns["warm-lead-magnet"]
+    assert warm.tally.sent > 0
+    html = (site / "campaigns/warm-lead-magnet.html").read_text(encoding="utf-8")
+    for v in warm.by_variant:
+        assert v.hook in html
+    assert "Variant against variant" in html and "By channel" in html and "Answers by touch number" in html
+    for share in FOLLOW_UP_CURVE:
+        assert f"{share:.0%}" in html
+    index = (site / "campaigns.html").read_text(encoding="utf-8")
+    for cid, camp in derived.model.campaigns.items():
+        assert f'href="campaigns/{cid}.html">{camp.name}</a>' in index
+
+
+def test_hygiene_lists_every_hygiene_finding(site, derived):
+    html = (site / "hygiene.html").read_text(encoding="utf-8")
+    hyg = derived.hygiene
+    for ids in (hyg.no_next_action, hyg.incomplete_overdue, hyg.uncontactable, hyg.given_up_early):
+        for lead_id in ids:
+            assert f'<span class="sub">{lead_id}</span>' in html
+    for rec in hyg.unknown_touches:
+        assert rec.touch in html
+    assert hyg.unknown_touches, "the example history leaves one touch unknown"
+
+
+def test_a_lead_page_has_details_path_loss_score_and_timeline(site, derived):
+    lead_id = "dale-simmons-heartland-tractor"
+    html = (site / f"leads/{lead_id}.html").read_text(encoding="utf-8")
+    records = derived.model.history.for_lead(lead_id)
+    assert records
+    assert "Funnel path" in html and "The loss" in html and "Timeline" in html
+    assert html.count("<li class=") >= len([r for r in records if r.event != "attempting"])
+    ranked = next(p for p in derived.priorities if p.lead.lost.note)
+    other = (site / f"leads/{ranked.lead.id}.html").read_text(encoding="utf-8")
+    assert f"Rank <strong>{ranked.rank}</strong>" in other
+    for p in ranked.breakdown:
+        assert p.why in other
+
+
+def test_content_pages_render_markdown(site):
+    html = (site / "pages/playbook.html").read_text(encoding="utf-8")
+    assert "<h1>Recovery playbook</h1>" in html and "<table>" in html and "<strong>" in html
+
+
+def test_markdown_keeps_raw_html_as_text_and_links_inside_the_site():
+    html = render_markdown("<script>alert(1)</script>\n\n[a](https://x.example/) [b](javascript:alert(1)) "
+                           "[c](../index.html) ![d](http://x.example/i.png)")
+    assert "<script" not in html and "&lt;script&gt;" in html
+    assert 'href="../index.html"' in html
+    assert "href=\"http" not in html and "javascript:alert(1)\"" not in html.replace('title="javascript:alert(1)"', "")
+    assert "<img" not in html
+
+
+def test_the_site_is_small_enough(site):
+    assert (site / "index.html").stat().st_size < 300_000
+
+
+# --------------------------------------------------------------------------- hostile data
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory) -> Path:
+    root = hostile_repo(tmp_path_factory.mktemp("hostile") / "repo")
+    out = root.parent / "_site"
+    result = build(root, out, today=TODAY)
+    assert result.files, [p.format() for p in result.checked.errors]
+    return out
+
+
+def test_hostile_lead_data_is_text_everywhere(hostile_site):
+    seen = 0
+    for page in html_pages(hostile_site):
+        html = page.read_text(encoding="utf-8")
+        parsed = links(html)
+        assert not parsed.handlers, (page, parsed.handlers)
+        assert parsed.scripts <= 1
+        for raw in (HOSTILE_NAME, HOSTILE_IMG, "<svg onload", "<b onmouseover", "alert(2)</script>"):
+            assert raw not in html, (page, raw)
+        if "&lt;script&gt;alert(1)&lt;/script&gt;" in html:
+            seen += 1
+    assert seen >= 3     # the priorities page, the lead's page, the hygiene or today page...
+    lead = (hostile_site / "leads/hostile-script.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in lead
+    assert "&lt;img src=x onerror=alert(1)&gt;" in lead
+    assert HOSTILE_JINJA in lead and "49 Industries" not in lead, "Jinja syntax in data is never evaluated"
+    assert "{% raw %}{{ 7*7 }}{% endraw %} scanners" in lead
+    img = (hostile_site / "leads/hostile-img.html").read_text(encoding="utf-8")
+    assert "&lt;b onmouseover=alert(1)&gt;Bold &amp; Co&lt;/b&gt;" in img
+    page = (hostile_site / "pages/hostile.html").read_text(encoding="utf-8")
+    assert "<script>alert(" not in page and "javascript:" not in page.replace('title="javascript:alert(6)"', "")
+    assert "&lt;script&gt;alert(3)&lt;/script&gt; Notes" in page
+
+
+def test_hostile_data_in_csv_is_not_a_formula(tmp_path):
+    root = copy_example(tmp_path / "repo")
+    with open(root / "leads.yaml", "a", encoding="utf-8") as fh:
+        fh.write('  - id: formula\n    name: "=HYPERLINK(\\"http://x\\")"\n    email: f@x.example\n'
+                 '    reached: {new: 2026-01-05}\n')
+    build(root, tmp_path / "s", today=TODAY)
+    text = (tmp_path / "s/data/leads.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text
+
+
+# --------------------------------------------------------------------------- contexts
+
+def _variables(env: jinja2.Environment, name: str) -> set[str]:
+    """The variables a template reads from its context (imported macro modules aside)."""
+    source = env.loader.get_source(env, name)[0]
+    ast = env.parse(source)
+    imported = {node.target for node in ast.find_all(jinja2.nodes.Import)}
+    macros = {node.name for node in ast.find_all(jinja2.nodes.Macro)}
+    return jinja2.meta.find_undeclared_variables(ast) - imported - macros
+
+
+@pytest.mark.parametrize("name", sorted(contexts.PAGES))
+def test_each_template_reads_exactly_its_context(name):
+    """STYLE 4: a page template reads the fields of its context class, all of them, and nothing else."""
+    env = environment(ROOT)
+    cls = contexts.PAGES[name]
+    fields = {f.name for f in dataclasses.fields(cls)}
+    used = _variables(env, name) | _variables(env, "base.html")
+    assert used <= fields, f"{name} reads {sorted(used - fields)}, which {cls.__name__} does not have"
+    assert fields <= used, f"{cls.__name__} has {sorted(fields - used)}, which {name} never reads"
+    assert cls.__doc__ and name in cls.__doc__.replace("(index.html)", ""), "each context says which page it is for"
+
+
+def test_partials_read_only_their_arguments():
+    env = environment(ROOT)
+    assert _variables(env, "_partials.html") == set()
+
+
+def test_render_page_refuses_the_wrong_context(derived):
+    env = environment(ROOT)
+    nav = views.navigation(derived.model)
+    ctx = views.hygiene(derived, nav, {})
+    with pytest.raises(TypeError, match="overview.html takes a OverviewContext"):
+        render_page(env, "overview.html", ctx)
+    assert "<h1>Hygiene</h1>" in render_page(env, "hygiene.html", ctx)
+
+
+def test_every_template_is_the_projects_or_a_partial():
+    names = {p.name for p in (TEMPLATES / "site").iterdir()}
+    assert names == set(contexts.PAGES) | {"base.html", "_partials.html", "_priorities.js", "site.css",
+                                           "favicon.svg"}
+
+
+# --------------------------------------------------------------------------- charts
+
+def test_funnel_chart_bars_are_proportional_and_show_the_drop_off():
+    c = charts.funnel_chart([("New", 100, 20), ("Won", 25, 0)], width=400)
+    reached = [r for r in c.rects if r.cls == "s1"]
+    lost = [r for r in c.rects if r.cls == "loss"]
+    assert [r.w for r in reached] == [400, 100]
+    assert lost[0].w == 80 and lost[0].x == 320
+    assert any(t.text == "100 reached · 20 lost (20%)" for t in c.texts)
+    assert "New: 100 reached, 20 lost there" in c.desc
+
+
+def test_bar_chart_handles_zeros_and_empty():
+    c = charts.bar_chart([("a", 0), ("b", 0)], id="x", title="t")
+    assert all(r.w == 0 for r in c.rects)
+    assert charts.bar_chart([], id="x", title="t").desc == "nothing to show."
+
+
+def test_nice_ticks():
+    assert charts.nice_ticks(0) == (1, 1)
+    assert charts.nice_ticks(4) == (4, 4)
+    assert charts.nice_ticks(29) == (30, 3)
+    assert charts.nice_ticks(91) == (100, 5)
+    top, n = charts.nice_ticks(0.37 * 100)
+    assert top == 40 and n == 4
+
+
+def test_charts_are_deterministic():
+    args = (["1", "2", "3"], [("a", [1, 2, 3]), ("b", [0, 5, 1])])
+    assert charts.line_chart(*args, id="w", title="t") == charts.line_chart(*args, id="w", title="t")
+    g = charts.grouped_bar_chart(*args, id="g", title="t")
+    assert len(g.rects) == 6 and {r.cls for r in g.rects} == {"s1", "s2"}
+
+
+# --------------------------------------------------------------------------- serve
+
+def test_make_serve_prints_the_address(tmp_path, site):
+    proc = subprocess.Popen([sys.executable, "-m", "site_builder", "serve", "--dir", str(site), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert m, line
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{m.group(1)}/index.html", timeout=10) as resp:
+            assert b"Lost-lead recovery" in resp.read()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def test_serve_without_a_site_says_so(tmp_path, capsys):
+    assert cli_main(["serve", "--dir", str(tmp_path)]) == 2
+    assert "run `make build` first" in capsys.readouterr().err
+
+
+def test_many_sources_fold_into_one_row_on_the_overview(tmp_path):
+    root = copy_example(tmp_path / "repo")
+    extra = "".join(f"  - id: source-{i:02d}\n    company: Company {i}\n    email: c{i}@s.example\n"
+                    f"    source: fair-{i:02d}\n    reached: {{new: 2026-01-05}}\n" for i in range(40))
+    with open(root / "leads.yaml", "a", encoding="utf-8") as fh:
+        fh.write(extra)
+    build(root, tmp_path / "s", today=TODAY)
+    html = (tmp_path / "s/index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr><th scope="row">([^<]*)</th><td class="n">', html.split('id="source-h"')[1].split("</table>")[0])
+    assert len(rows) == views.SOURCES_SHOWN
+    assert rows[-1].endswith("other sources")
