@@ -233,7 +233,7 @@ def run(*, leads: int, history: int, out: Path, keep: bool = False, repeat: int 
 
 
 def _print(res: dict, say) -> None:
-    s, c, g = res["sizes"], res["counts"], res["generated"]
+    s, c = res["sizes"], res["counts"]
     say("")
     say(f"data: leads.yaml {s['leads_yaml_mb']:.1f} MB, {c['leads']:,} leads "
         f"({c['warnings']:,} warnings, {c['errors']} errors); history {s['history_mb']:.1f} MB, "

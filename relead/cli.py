@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
+from .arguments import date_arg
 from .check import check_repository
 from .editing import add_edit_commands
 
 __all__ = ["main", "date_arg", "add_common"]
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-
-
-def date_arg(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .arguments import date_arg
 from .capture import FOLLOW_UP_BUSINESS_DAYS, business_days_after, capture
 from .check_leads import leads_from
 from .convert import did_you_mean
@@ -384,17 +385,10 @@ def add_lead(root: Path | str, *, today: dt.date | None = None, dry_run: bool = 
 # Command line
 # ---------------------------------------------------------------------------
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
-
-
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", type=Path, default=Path("."),
                    help="the repository to change (default: the current directory)")
-    p.add_argument("--today", type=_date, metavar="YYYY-MM-DD",
+    p.add_argument("--today", type=date_arg, metavar="YYYY-MM-DD",
                    help="the day to judge dates against and to date new leads (default: today in the team's time zone)")
     p.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
 

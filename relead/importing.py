@@ -351,7 +351,7 @@ def map_rows(table: Table, fmt: Format, resolver: Resolver, *, today: dt.date, s
         problems.insert(0, f"{table.name}: row 1 is not a header {fmt.label} uses: none of its cells ({sample}) "
                            f"names a person or a company; the first row must name the columns, e.g. "
                            f"{', '.join(f'`{c}`' for c in known[:8])}"
-                           + ("" if fmt.key == "csv" else f" (or use FROM=csv with a MAP= mapping file)"))
+                           + ("" if fmt.key == "csv" else " (or use FROM=csv with a MAP= mapping file)"))
         raise ImportFailed(problems, "no header")
     if problems:
         raise ImportFailed(_cap(problems), "columns")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from .check_content import campaign_from, message_from, page_from, split_front_matter
 from .check_leads import leads_from
 from .check_settings import settings_from
-from .history import History, read_history
+from .history import read_history
 from .leadlines import LeadLines
 from .model import Model
 from .problems import ERROR, Problem, Problems

@@ -13,7 +13,7 @@ from outreach.config import config_from_env
 from outreach.errors import ConfigError
 from outreach.queue import queue_path, read_queue
 from relead.model import Lead
-from tests.outreach_helpers import (BLAST, DAY, NOW, SMS_FIRST, TASKS_FIRST, derived, git, git_init,
+from tests.outreach_helpers import (BLAST, DAY, NOW, SMS_FIRST, TASKS_FIRST, derived, git,
                                     history_events, lead_yaml, leads_text, outreach_repo, touch_states)
 
 SEND = ["send", "--today", DAY, "--now", NOW]
