@@ -19,7 +19,7 @@ from .check_settings import settings_from
 from .history import read_history
 from .leadlines import LeadLines
 from .model import Model
-from .problems import ERROR, Problem, Problems
+from .problems import Problem, Problems
 from .yamlparse import YamlSyntaxError, locate, parse_checked
 
 __all__ = ["Loaded", "load", "today_in", "SETTINGS_FILE", "LEADS_FILE"]
@@ -42,14 +42,6 @@ class Loaded:
         """Every problem (and ``extra``'s), with its line, sorted by file and line."""
         items = list(self.problems) + (list(extra.items) if extra else [])
         return _located(items, self.texts, self.lead_counts)
-
-    @property
-    def errors(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity == ERROR)
-
-    @property
-    def warnings(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity != ERROR)
 
 
 def today_in(timezone: str | None) -> dt.date:
@@ -82,6 +74,16 @@ class _Sources:
             problems.error(file, (), f"cannot read the file ({exc.strerror})",
                            "check it exists and is readable", line=1)
         return None
+
+    def markdown(self, path: Path, problems: Problems, make):
+        """Read a Markdown file with front matter; ``make(file, text, front matter data)`` or None."""
+        file = self.rel(path)
+        text = self.read(path, problems)
+        if text is None:
+            return None
+        front, _body, _ = split_front_matter(text)
+        ok, data = self.parse(file, front, problems, offset=1) if front else (True, None)
+        return make(file, text, data) if ok else None
 
     def parse(self, file: str, text: str, problems: Problems, *, offset: int = 0):
         """Parse YAML; (ok, value). Syntax errors and duplicate keys become problems."""
@@ -145,29 +147,15 @@ def _load(root: Path, today: dt.date | None) -> Loaded:
     messages = {}
     for path in sorted((root / "content" / "messages").rglob("*.md")):
         key = path.relative_to(root / "content" / "messages").with_suffix("").as_posix()
-        file = src.rel(path)
-        text = src.read(path, problems)
-        if text is None:
-            continue
-        front, _body, _ = split_front_matter(text)
-        ok, data = src.parse(file, front, problems, offset=1) if front else (True, None)
-        if ok:
-            msg = message_from(key, file, text, problems, data)
-            if msg is not None:
-                messages[key] = msg
+        msg = src.markdown(path, problems, lambda file, text, data: message_from(key, file, text, problems, data))
+        if msg is not None:
+            messages[key] = msg
 
     pages = []
     for path in sorted((root / "content" / "pages").glob("*.md")):
-        file = src.rel(path)
-        text = src.read(path, problems)
-        if text is None:
-            continue
-        front, _body, _ = split_front_matter(text)
-        ok, data = src.parse(file, front, problems, offset=1) if front else (True, None)
-        if ok:
-            page = page_from(path.stem, file, text, problems, data)
-            if page is not None:
-                pages.append(page)
+        page = src.markdown(path, problems, lambda file, text, data: page_from(path.stem, file, text, problems, data))
+        if page is not None:
+            pages.append(page)
     pages.sort(key=lambda p: (p.order, p.slug))
 
     campaign_paths = sorted((root / "content" / "campaigns").glob("*.yaml"))
