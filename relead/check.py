@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,9 @@ def check_repository(root: Path | str, *, today: dt.date | None = None, strict: 
     extra = Problems()
     if loaded.model is not None:
         derived = derive(loaded.model, loaded.today)
+        # Like the model (see load), the derivations live as long as the command:
+        # out of the cyclic collector's sight, later work (plan, render) is not slowed by them.
+        gc.freeze()
         lint(derived, extra)
     problems = loaded.located(extra)
     return Checked(loaded, derived if not any(p.severity == ERROR for p in problems) else None,

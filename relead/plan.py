@@ -164,6 +164,7 @@ class _Enrolled:
     last_day: dict[int, str] = field(default_factory=dict)   # step -> day it was done
     stopped_by: Record | None = None
     task_done: bool = False
+    sms: set[str] = field(default_factory=set)   # SMS touches that went (or may have gone) out
 
 
 @dataclass
@@ -172,8 +173,7 @@ class _LeadHistory:
 
     current: _Enrolled | None = None
     past: dict[str, str] = field(default_factory=dict)   # campaign -> last enrolment day
-    touched: dict[str, set[str]] = field(default_factory=dict)   # day -> touches that count
-    sms: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (campaign, enrolment) -> sms touches
+    touched: dict[str, set[str]] = field(default_factory=dict)   # day -> touches that count (last 7 days)
 
 
 def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
@@ -208,7 +208,8 @@ def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
             h.current = cur
             h.past[rec.campaign] = cur.day
             continue
-        _count_touch(h, rec)
+        if rec.day >= since:
+            _count_touch(h, rec)
         if cur is None or rec.campaign != cur.campaign or rec.enrolment != cur.day:
             if ev in _STOPPING and cur is not None and rec.day >= cur.day and cur.stopped_by is None:
                 cur.stopped_by = rec     # a response recorded without its campaign still stops it
@@ -220,6 +221,8 @@ def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
             else:
                 cur.done.add(step)
                 cur.last_day[step] = rec.day
+            if rec.channel == "sms" and ev in _COUNTS_AS_TOUCH:
+                cur.sms.add(rec.touch)
         elif ev == "deferred" and rec.step:
             # A temporary failure after the attempt: the step is due again.
             step = int(rec.step)
@@ -228,6 +231,7 @@ def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
             else:
                 cur.done.discard(step)
                 cur.last_day.pop(step, None)
+            cur.sms.discard(rec.touch)
         elif ev in _STOPPING and cur.stopped_by is None:
             cur.stopped_by = rec
     return h
@@ -235,13 +239,11 @@ def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
 
 def _count_touch(h: _LeadHistory, rec: Record) -> None:
     """Touches count towards the daily and weekly limits; one deferred after its attempt does not."""
-    if rec.event in _COUNTS_AS_TOUCH:
+    ev = rec.event
+    if ev in _COUNTS_AS_TOUCH:
         h.touched.setdefault(rec.day, set()).add(rec.touch)
-        if rec.channel == "sms":
-            h.sms.setdefault((rec.campaign, rec.enrolment), set()).add(rec.touch)
-    elif rec.event == "deferred":
-        h.touched.get(rec.day, set()).discard(rec.touch)
-        h.sms.get((rec.campaign, rec.enrolment), set()).discard(rec.touch)
+    elif ev == "deferred" and rec.day in h.touched:
+        h.touched[rec.day].discard(rec.touch)
 
 
 def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Priority, ...],
@@ -395,7 +397,7 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
         touches.append(Touch(
             tid, lid, camp.id, cur.day, step_i, step.channel, camp.message_for(step, cur.variant),
             cur.variant, st.lead.owner, f"step {step_i + 1} of {n} of {camp.id} ({when})",
-            first_sms=step.channel == "sms" and not h.sms.get((camp.id, cur.day))
+            first_sms=step.channel == "sms" and not cur.sms
             and not any(camp.steps[j].channel == "sms" for j in cur.done)))
 
     return DayPlan(today, True, tuple(enrolments), tuple(tasks + touches), tuple(skipped),
