@@ -18,22 +18,26 @@ opt = $(if $(filter command line,$(origin $(1))),--$(2) $(call q,$($(1))))
 flag = $(if $(filter 1 yes true,$($(1))),--$(2))
 
 .DEFAULT_GOAL := help
-.PHONY: help install check build import add plan outreach record test bench serve clean
+.PHONY: help install check build diff import add plan outreach record test bench serve clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  Options: TODAY=YYYY-MM-DD  NOW=ISO-datetime  STRICT=1"
+	@echo "  Options: TODAY=YYYY-MM-DD  NOW=ISO-datetime  STRICT=1  FORMAT=github (check)  REDACT=1 (build)"
 
 install: ## create .venv and install relead with its test tools
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 
-check: ## validate leads.yaml and content/ (STRICT=1: warnings fail too)
-	$(PY) -m relead check $(strict_arg) $(today_arg)
+check: ## validate leads.yaml and content/ (STRICT=1: warnings fail too; FORMAT=github: annotations)
+	$(PY) -m relead check $(strict_arg) $(today_arg) $(call opt,FORMAT,format)
 
-build: ## validate, then render the dashboard into _site/
-	$(PY) -m site_builder build --out $(SITE) $(strict_arg) $(today_arg)
+build: ## validate, then render the dashboard into _site/ (REDACT=1: emails and phones masked)
+	$(PY) -m site_builder build --out $(SITE) $(strict_arg) $(today_arg) $(if $(filter 1 yes true,$(REDACT)),--redact)
+
+diff: ## what a change does to the funnel: BASE=<git revision> [HEAD=HEAD] [FORMAT=markdown]
+	@test -n "$(BASE)" || { echo "usage: make diff BASE=origin/main [HEAD=HEAD] [FORMAT=text|markdown]" >&2; exit 2; }
+	$(PY) -m relead diff $(call q,$(BASE)) $(call q,$(if $(filter command line,$(origin HEAD)),$(HEAD),HEAD)) $(today_arg) $(call opt,FORMAT,format)
 
 import: ## add leads from a CRM export: FILE=export.csv [FROM=hubspot|pipedrive|salesforce|csv] [MAP=map.yaml] [DRY_RUN=1]
 	@test -n "$(FILE)" || { echo "usage: make import FILE=export.csv [FROM=hubspot|pipedrive|salesforce|csv] [MAP=mapping.yaml] [DRY_RUN=1]" >&2; exit 2; }

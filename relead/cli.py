@@ -6,9 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from .annotations import annotation
 from .arguments import date_arg
 from .check import check_repository
 from .editing import add_edit_commands
+from .problems import Problem
+from .revisions import add_diff_command
 
 __all__ = ["main", "date_arg", "add_common"]
 
@@ -27,8 +30,9 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 def _check(args) -> int:
     result = check_repository(args.root, today=args.today, strict=args.strict)
     out = sys.stdout
+    show = annotation if args.format == "github" else Problem.format
     for p in result.problems:
-        print(p.format(), file=out)
+        print(show(p), file=out)
     n_err, n_warn = len(result.errors), len(result.warnings)
     model = result.loaded.model
     leads = f" in {len(model.leads)} leads" if model is not None else ""
@@ -51,8 +55,12 @@ def main(argv: list[str] | None = None) -> int:
                        description="Validate everything; list every problem with its file and line. "
                                    "Exit 0 when clean, 1 on errors (or warnings with --strict), 2 on bad usage.")
     add_common(p)
+    p.add_argument("--format", choices=("text", "github"), default="text",
+                   help="text (default): file:line: message; fix. github: one GitHub Actions "
+                        "annotation per problem (::error file=...,line=...::...), for pull-request checks")
     p.set_defaults(func=_check)
     add_edit_commands(sub)      # import, add (relead/editing.py)
+    add_diff_command(sub)       # diff (relead/revisions.py)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

@@ -11,6 +11,7 @@ from typing import Iterator
 from relead.check import Checked, check_repository
 
 from .exports import leads_csv, priorities_csv, summary_json
+from .redact import redact as redacted
 from .render import SiteCounts, render_site
 from .writer import write_site
 
@@ -26,12 +27,16 @@ class Built:
 
 
 def build(root: Path | str, out: Path | str, *, today: dt.date | None = None,
-          strict: bool = False) -> Built:
-    """Build the site from ``root`` into ``out``; writes nothing when the data is invalid."""
+          strict: bool = False, redact: bool = False) -> Built:
+    """Build the site from ``root`` into ``out``; writes nothing when the data is invalid.
+
+    ``redact``: mask every email address and phone number in every page and export
+    (:mod:`site_builder.redact`), for a wider audience.
+    """
     checked = check_repository(root, today=today, strict=strict)
     if not checked.ok or checked.derived is None:
         return Built(checked, 0)
-    derived = checked.derived
+    derived = redacted(checked.derived) if redact else checked.derived
     # The model (a million history records at scale) lives until the end: keep the cyclic
     # garbage collector from walking it again and again while pages are rendered.
     gc.freeze()

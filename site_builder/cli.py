@@ -18,7 +18,7 @@ __all__ = ["main"]
 
 def _build(args) -> int:
     start = time.perf_counter()
-    result = build(args.root, args.out, today=args.today, strict=args.strict)
+    result = build(args.root, args.out, today=args.today, strict=args.strict, redact=args.redact)
     checked = result.checked
     for p in checked.problems:
         print(p.format())
@@ -28,7 +28,7 @@ def _build(args) -> int:
         print(f"build failed: {why}; nothing was written")
         return 1
     print(f"built {args.out}/: {result.files} files, {result.pages} pages of which "
-          f"{result.lead_pages} lead pages (as of {checked.today}) in {time.perf_counter() - start:.1f} s")
+          f"{result.lead_pages} lead pages (as of {checked.today}{', redacted' if args.redact else ''}) in {time.perf_counter() - start:.1f} s")
     return 0
 
 
@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
                                    "Exit 1 on invalid data (nothing is written), 2 on bad usage.")
     add_common(p)
     p.add_argument("--out", type=Path, default=Path("_site"), help="output directory (default: _site)")
+    p.add_argument("--redact", action="store_true",
+                   help="mask every email address and phone number in the pages and the data exports "
+                        "(for a wider audience; docs/guide.md)")
     p.set_defaults(func=_build)
     p = sub.add_parser("serve", help="serve the built site on 127.0.0.1")
     p.add_argument("--dir", type=Path, default=Path("_site"), help="the built site (default: _site)")
