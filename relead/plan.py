@@ -179,28 +179,19 @@ class _LeadHistory:
 def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
     """A lead's history as the planner needs it. Records before the last enrolment only
     say which campaigns the lead has been through and, from ``since`` on, which days it
-    was touched: they are skimmed, not read in full (a lead may have hundreds)."""
+    was touched."""
     h = _LeadHistory()
     cur = None
-    events = [r[2] for r in records]                 # Record.event; list.index runs in C
-    try:
-        start = len(events) - 1 - events[::-1].index("enrolled")
-    except ValueError:
-        start = 0
-    j = 0
-    while True:
-        try:
-            j = events.index("enrolled", j, start)
-        except ValueError:
+    start = 0
+    for i in range(len(records) - 1, -1, -1):
+        if records[i][2] == "enrolled":        # Record.event (indexing is cheaper than the name)
+            start = i
             break
-        rec = records[j]
-        h.past[rec.campaign] = rec.enrolment or rec.day
-        j += 1
-    k = start
-    while k > 0 and records[k - 1].day >= since:     # touches in the window, before the enrolment
-        k -= 1
-    for rec in records[k:start]:
-        _count_touch(h, rec)
+    for rec in records[:start]:
+        if rec[2] == "enrolled":
+            h.past[rec.campaign] = rec.enrolment or rec.day
+        elif rec[0] >= since:                  # Record.day
+            _count_touch(h, rec)
     for rec in records[start:]:
         ev = rec.event
         if ev == "enrolled":
@@ -259,7 +250,8 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
     histories = {lid: _read(recs, week_ago) for lid, recs in model.history.by_lead.items()}
     empty = _LeadHistory()
     order = {p.lead.id: p.rank for p in priorities}
-    ranked_ids = sorted(states, key=lambda lid: (order.get(lid, len(order) + 1), lid))
+    # Best-ranked first (priorities are in rank order already), then the unranked by id.
+    ranked_ids = [p.lead.id for p in priorities] + sorted(lid for lid in states if lid not in order)
 
     enrolments: list[Enrolment] = []
     stopped: list[Stop] = []
@@ -314,7 +306,9 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
         cur = histories.get(lid, empty).current
         if cur is not None and cur.day == day:
             new_today[cur.campaign] = new_today.get(cur.campaign, 0) + 1
-    by_priority = sorted(campaigns.values(), key=lambda c: (-c.priority, c.id))
+    # Campaigns that may still enrol today through their audience, highest priority first.
+    open_camps = [c for c in sorted(campaigns.values(), key=lambda c: (-c.priority, c.id))
+                  if c.audience is not None and not c.paused and new_today.get(c.id, 0) < c.max_new_per_day]
     for lid in ranked_ids:
         if lid in active or lid in waiting:
             continue
@@ -333,13 +327,13 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
         elif st.lead.campaign in campaigns and _eligible(campaigns[st.lead.campaign], st, h, today, explicit=True):
             choice = (campaigns[st.lead.campaign], "named in leads.yaml")
         else:
-            for camp in by_priority:
-                if new_today.get(camp.id, 0) >= camp.max_new_per_day:
-                    continue
+            for camp in open_camps:
                 if in_audience(camp, st, today) and _eligible(camp, st, h, today, explicit=False):
                     rank = order.get(lid)
                     choice = (camp, "matches its audience" + (f"; priority rank {rank}" if rank else ""))
                     new_today[camp.id] = new_today.get(camp.id, 0) + 1
+                    if new_today[camp.id] >= camp.max_new_per_day:
+                        open_camps.remove(camp)
                     break
         if choice is None:
             continue
