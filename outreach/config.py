@@ -161,27 +161,22 @@ def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | st
     )
 
 
+def _number(get, key: str, default, minimum, kind=float, what="a number"):
+    """An optional numeric setting from the environment; a clear error when it is not one."""
+    text = get(key)
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigError(f"{key} must be {what}, not {text!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{key} must be at least {minimum}")
+    return value
+
+
 def _int(get, key: str, default: int, minimum: int) -> int:
-    text = get(key)
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(f"{key} must be a whole number, not {text!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{key} must be at least {minimum}")
-    return value
+    return _number(get, key, default, minimum, int, "a whole number")
 
 
-def _float(get, key: str, default, minimum: float):
-    text = get(key)
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{key} must be a number, not {text!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{key} must be at least {minimum}")
-    return value
+_float = _number

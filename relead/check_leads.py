@@ -176,8 +176,7 @@ class _LeadChecker:
                 if when is not None and when <= lost["date"]:
                     stage = s
         return Loss(date=lost["date"], stage=stage or "", reason=lost["reason"],
-                    temperature=lost["temperature"], note=lost.get("note", ""),
-                    stage_given="stage" in lost)
+                    temperature=lost["temperature"], note=lost.get("note", ""))
 
     def _check_order(self, reached: dict, loss: Loss | None, path, who) -> None:
         """Stage dates must not go backwards along the funnel, except stages reached again after the loss."""

@@ -31,16 +31,16 @@ class StageCount:
 
 def funnel(states: Iterable[LeadState], settings: Settings) -> tuple[StageCount, ...]:
     stages = settings.funnel
-    furthest = [0] * (len(stages) + 1)
+    ended_at = [0] * len(stages)        # leads whose furthest stage is each one
     lost_at = dict.fromkeys(stages, 0)
     for st in states:
-        furthest[st.furthest + 1] += 1
+        ended_at[st.furthest] += 1
         if st.lead.lost is not None:
             lost_at[st.lead.lost.stage] += 1
     out = []
-    running = 0
-    for i in range(len(stages) - 1, -1, -1):
-        running += furthest[i + 1]
+    running = 0                         # monotone: reaching a stage counts for every one before it
+    for i in reversed(range(len(stages))):
+        running += ended_at[i]
         out.append(StageCount(stages[i], running, lost_at[stages[i]]))
     return tuple(reversed(out))
 

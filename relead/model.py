@@ -118,9 +118,6 @@ class Settings:
     sending: Sending = Sending()
     importing: ImportRules = ImportRules()      # settings `import:`
 
-    def stage_index(self, stage: str) -> int:
-        return self.funnel.index(stage)
-
 
 @dataclass(frozen=True, slots=True)
 class Loss:
@@ -129,7 +126,6 @@ class Loss:
     reason: str
     temperature: str | None = None
     note: str = ""
-    stage_given: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 __all__ = [
     "CHANNELS", "TASK_CHANNELS", "SEND_CHANNELS", "TEMPERATURES", "STATUSES",
-    "CATEGORIES", "WEEKDAYS", "OUTCOME_RULES", "RESPONSES", "TOUCH_STATES",
+    "CATEGORIES", "WEEKDAYS", "OUTCOME_RULES",
 ]
 
 CHANNELS = ("email", "sms", "call", "mail")
@@ -21,11 +21,4 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Keys of a campaign's `outcomes:` mapping.
 OUTCOME_RULES = ("interested", "not_interested", "no_response", "out_of_scope")
 
-# What a person or a provider can say back, as recorded in history/.
-RESPONSES = (
-    "replied", "interested", "not_interested", "unsubscribed", "bounced", "wrong_number",
-    "out_of_scope", "appointment", "proposal", "won", "called", "no_answer", "voicemail",
-)
 
-# States of one touch, in history/.
-TOUCH_STATES = ("attempting", "sent", "failed", "deferred", "skipped", "settled_sent", "settled_not_sent")

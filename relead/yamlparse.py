@@ -14,7 +14,6 @@ paths. Duplicate keys (which PyYAML silently collapses) are found the same way.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from typing import Any, Iterable
 
@@ -275,7 +274,3 @@ def duplicate_keys(text: str) -> list[tuple[Path, int, int]]:
     except yaml.YAMLError:
         pass
     return dups
-
-
-def is_date(value: Any) -> bool:
-    return isinstance(value, _dt.date) and not isinstance(value, _dt.datetime)

@@ -60,7 +60,7 @@ def leads_csv(derived: Derived) -> str:
             lost = lead.lost
             pr = ranks.get(lead.id)
             yield [lead.id, lead.name, lead.company, lead.title, lead.email, lead.phone, lead.source,
-                   lead.owner, lead.value, st.status, funnel[st.furthest] if st.furthest >= 0 else "",
+                   lead.owner, lead.value, st.status, funnel[st.furthest],
                    lost.date if lost else "", lost.stage if lost else "", lost.reason if lost else "",
                    st.category or "", lost.temperature if lost else "", lead.recycle_on or "",
                    lead.follow_up or "", st.touches, pr.rank if pr else "", pr.score if pr else "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import shutil
 from pathlib import Path
@@ -48,6 +49,17 @@ def write_repo():
     """The repository writer itself, for tests that manage their own directories
     (hypothesis tests, which cannot use function-scoped fixtures such as tmp_path)."""
     return _write_repo
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The example repository built as of 2026-11-22, once per run: tests only read it."""
+    from site_builder.build import build
+
+    out = tmp_path_factory.mktemp("site") / "_site"
+    result = build(ROOT, out, today=dt.date(2026, 11, 22))
+    assert result.files, [p.format() for p in result.checked.errors]
+    return out
 
 
 @pytest.fixture

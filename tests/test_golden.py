@@ -22,12 +22,6 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 TODAY = dt.date(2026, 11, 22)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "_site"
-    result = build(ROOT, out, today=TODAY)
-    assert result.files, [p.format() for p in result.checked.errors]
-    return out
 
 
 GOLDEN_FILES = {

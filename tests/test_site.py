@@ -27,12 +27,6 @@ from site_fixtures import (HOSTILE_IMG, HOSTILE_JINJA, HOSTILE_NAME, ROOT, TODAY
                            hostile_repo, links)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "_site"
-    result = build(ROOT, out, today=TODAY)
-    assert result.files, [p.format() for p in result.checked.errors]
-    return out
 
 
 @pytest.fixture(scope="module")
