@@ -84,6 +84,11 @@ def list_unsubscribe(sender: Sender, touch_id: str) -> list[tuple[str, str]]:
     return headers
 
 
+@functools.lru_cache(maxsize=4)      # one run stamps every message with its own time
+def _date_header(now: dt.datetime) -> str:
+    return f"Date: {format_datetime(now)}\r\n"
+
+
 def _qp(text: str) -> bytes:
     data = text.replace("\r\n", "\n").encode("utf-8")
     return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", b"\r\n")
@@ -109,7 +114,7 @@ def build_email(parts: EmailParts, *, sender: Sender, now: dt.datetime) -> bytes
     if sender.reply_to:
         head.append(f"Reply-To: {format_address(sender.name, sender.reply_to)}\r\n")
     head.append(encode_header("Subject", parts.subject))
-    head.append(f"Date: {format_datetime(now)}\r\n")
+    head.append(_date_header(now))
     head.append(f"Message-ID: {message_id(parts.id, sender.email)}\r\n")
     if parts.unsubscribe:
         for name, value in list_unsubscribe(sender, parts.id):
@@ -148,11 +153,11 @@ class Layout:
             raise OutreachError(f"{directory}/{missing[0]} is missing: the email layout lives in "
                                 "templates/email/ (layout.html and layout.txt)")
         loader = jinja2.FileSystemLoader(str(directory))
-        self._html = ImmutableSandboxedEnvironment(loader=loader, autoescape=True,
-                                                   undefined=jinja2.StrictUndefined).get_template("layout.html")
-        self._text = ImmutableSandboxedEnvironment(loader=loader, autoescape=False,
-                                                   undefined=jinja2.StrictUndefined,
-                                                   keep_trailing_newline=True).get_template("layout.txt")
+        self._html = _flat(ImmutableSandboxedEnvironment(loader=loader, autoescape=True,
+                                                         undefined=jinja2.StrictUndefined).get_template("layout.html"))
+        self._text = _flat(ImmutableSandboxedEnvironment(loader=loader, autoescape=False,
+                                                         undefined=jinja2.StrictUndefined,
+                                                         keep_trailing_newline=True).get_template("layout.txt"))
 
     def wrap(self, *, subject: str, text: str, html: str, sender: Sender, touch_id: str) -> tuple[str, str]:
         ctx = {"subject": subject,
@@ -164,6 +169,13 @@ class Layout:
             return (self._text.render(ctx, body=text), self._html.render(ctx, body=Markup(html)))
         except jinja2.TemplateError as exc:
             raise RenderError(f"email layout: {exc}") from None
+
+
+def _flat(template: jinja2.Template) -> jinja2.Template:
+    # Jinja keeps a template's globals as a ChainMap over the environment's and copies it,
+    # key by key in Python, into every render's context: a plain dict copies in C.
+    template.globals = dict(template.globals)
+    return template
 
 
 def digest_id(day: str, owner_email: str, touch_ids) -> str:

@@ -126,20 +126,62 @@ class RateLimiter:
             await self._sleep(slot - now)
 
 
-class _Recorder:
-    """Appends to today's history file: one fsync per call, calls one at a time, off the loop."""
+class _Journal:
+    """Today's history file, written off the loop, one append (and one fsync) at a time.
 
-    def __init__(self, writer: HistoryWriter):
+    ``durable(records)`` returns once those records, and every result queued before
+    them, are on disk. ``later(records)`` queues results: they ride along with the
+    next durable write (the senders' next ``attempting`` group), or are written on
+    their own once ``batch`` are waiting, ``delay`` seconds have passed, or ``now``
+    is asked for. An fsync costs about as much as sending a message, so grouping is
+    what keeps recording from halving the throughput; a crash can lose at most the
+    results of the last ``delay`` seconds, which then read as unknown (never resent).
+    """
+
+    def __init__(self, writer: HistoryWriter, *, batch: int, eager: Callable[[], bool],
+                 delay: float = 0.05):
         self.writer = writer
+        self.batch, self.eager, self.delay = batch, eager, delay
         self.lock = asyncio.Lock()
+        self.pending: list[Record] = []
         self.written = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Task | None = None
 
-    async def write(self, records: list[Record]) -> None:
-        if not records:
-            return
+    async def durable(self, records: list[Record]) -> None:
         async with self.lock:
-            await asyncio.to_thread(self.writer.append, records)
-            self.written += len(records)
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            records, self.pending = self.pending + records, []
+            if records:
+                await asyncio.to_thread(self.writer.append, records)
+                self.written += len(records)
+
+    def later(self, records: list[Record]) -> None:
+        self.pending.extend(records)
+        if not self.pending or self._flushing is not None:
+            return      # the running flush looks again when it is done
+        if len(self.pending) >= self.batch or self.eager():
+            self._flush_soon()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.delay, self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        if self._flushing is None:
+            self._flushing = asyncio.ensure_future(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            await self.durable([])
+        finally:
+            self._flushing = None
+        self.later([])
+
+    async def drain(self) -> None:
+        while self._flushing is not None:
+            await self._flushing
+        await self.durable([])
 
 
 def _utc(now: dt.datetime) -> str:
@@ -172,12 +214,14 @@ class _Run:
         self.layout = layout
         self.outcomes: list[Outcome] = []
         self.ended: set[str] = set()
-        self.pending: list[Record] = []
+        self.started = False        # before sending starts, outcomes are written with the run's first records
+        self.checked: list[Record] = []
         self.finished = Counter()
         self.paused = ""
         self.blocked: dict[str, set[str]] = defaultdict(set)
-        self.flushing: asyncio.Task | None = None
-        self.live = False           # results are flushed as they come once the run is sending
+        self.producing = 0          # channels still writing `attempting` groups
+        self.journal = _Journal(HistoryWriter(self.root / "history", queue.day, WRITER), batch=self.batch,
+                                eager=lambda: not self.producing)
 
     # -- records -------------------------------------------------------------------------
 
@@ -190,11 +234,12 @@ class _Run:
         t = outcome.touch
         self.outcomes.append(outcome)
         self.ended.add(t.touch)
+        records = []
         if outcome.state != "unknown":
-            self.pending.append(self._rec(outcome.state, t, outcome.ref, outcome.note))
+            records.append(self._rec(outcome.state, t, outcome.ref, outcome.note))
         if outcome.mark:
             channel = "email" if outcome.mark == "bounced" else t.channel
-            self.pending.append(self._rec(outcome.mark, t, outcome.ref, outcome.note, channel=channel))
+            records.append(self._rec(outcome.mark, t, outcome.ref, outcome.note, channel=channel))
             self.blocked[t.lead].add(t.channel)
         if outcome.tries:
             self.finished[outcome.state in _FAILING] += 1
@@ -203,13 +248,10 @@ class _Run:
                 self.paused = (f"{failing} of {total} sends failed ({failing / total:.0%}, more than the "
                                f"{self.max_share:.0%} allowed): stopped sending; check the provider, then run again")
         self.progress.advance("tasks" if t.is_task else t.channel)
-        if self.live and self.pending and (self.flushing is None or self.flushing.done()):
-            self.flushing = asyncio.ensure_future(self._flush())   # group commit: one fsync for all pending
-
-    async def _flush(self) -> None:
-        while self.pending:
-            records, self.pending = self.pending, []
-            await self.recorder.write(records)
+        if self.started:
+            self.journal.later(records)
+        else:
+            self.checked.extend(records)
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -219,7 +261,6 @@ class _Run:
         enrolled = {(r.lead, r.campaign, r.enrolment or r.day) for r in history.records if r.event == "enrolled"}
         unknown_before = unknown_touches(history)
         day = self.queue.day
-        self.recorder = _Recorder(HistoryWriter(self.root / "history", day, WRITER))
         first: list[Record] = []
         at = _utc(self.clock())
 
@@ -266,17 +307,15 @@ class _Run:
                 tasks.append(t)
             else:
                 to_send[t.channel].append(t)
-        checked = self.pending
-        self.pending = []
         self.progress.start({"email": len(to_send["email"]), "sms": len(to_send["sms"]), "tasks": len(tasks)})
-        await self.recorder.write(first + checked)
-        self.live = True
+        await self.journal.durable(first + self.checked)
+        self.started = True
 
         digests, digest_errors = (), ()
         if tasks:
             for t in tasks:
                 self._finish(Outcome(t, "sent", "task", f"handed to {t.owner or 'the team'}"))
-            await self._flush()
+            await self.journal.drain()
             digests, digest_errors = await self._mail_digests(tasks)
 
         jobs = []
@@ -287,14 +326,12 @@ class _Run:
         try:
             await asyncio.gather(*jobs)
         finally:
-            if self.flushing is not None:
-                await self.flushing
-            await self._flush()
-            self.recorder.writer.close()
+            await self.journal.drain()
+            self.journal.writer.close()
             self.progress.close()
         return RunResult(day=day, outcomes=tuple(self.outcomes), enrolled=n_enrolled, already_done=already,
                          unknown_before=unknown_before, paused=self.paused, digests=digests,
-                         digest_errors=digest_errors, records=self.recorder.written)
+                         digest_errors=digest_errors, records=self.journal.written)
 
     # -- one channel ---------------------------------------------------------------------------
 
@@ -306,46 +343,50 @@ class _Run:
         async with transport:
             ready: asyncio.Queue = asyncio.Queue()
             # At most `batch` touches are durable `attempting` but not yet handed to the transport:
-            # what a crash can leave unknown beyond the sends in flight. The producer writes as
-            # many as there is room for in one append (one fsync), so groups grow with the rate.
+            # what a crash can leave unknown beyond the sends in flight. The producer refills in
+            # groups of at least half that (one append, one fsync, carrying the results finished
+            # meanwhile), so the senders still have the other half queued while it writes.
             room = asyncio.Semaphore(self.batch)
+            refill = max(1, self.batch // 2)
             workers = max(1, transport.concurrency)
             produced = 0
 
             async def produce() -> None:
                 nonlocal produced
+                self.producing += 1
                 try:
                     while produced < len(items) and not self.paused:
-                        await room.acquire()
-                        n = 1
-                        while produced + n < len(items) and n < self.batch and not room.locked():
+                        n = 0
+                        while produced + n < len(items) and n < self.batch and (n < refill or not room.locked()):
                             await room.acquire()
                             n += 1
-                        chunk = []
-                        for t in items[produced:produced + n]:
-                            try:
-                                chunk.append((t, payload(t)))
-                            except RenderError as exc:
-                                room.release()
-                                self._finish(Outcome(t, "failed", exc.code, str(exc)))
                         if self.paused:
                             break
-                        await self.recorder.write([self._rec("attempting", t) for t, _ in chunk])
+                        chunk = items[produced:produced + n]
+                        await self.journal.durable([self._rec("attempting", t) for t in chunk])
                         produced += n
-                        for pair in chunk:
-                            ready.put_nowait(pair)
+                        for t in chunk:
+                            ready.put_nowait(t)
                 finally:
+                    self.producing -= 1
+                    self.journal.later([])      # nothing rides along any more: write what waits
                     for _ in range(workers):
                         ready.put_nowait(None)
 
             async def work() -> None:
-                while (pair := await ready.get()) is not None:
+                # Each message is built just before it is sent, not in the producer's groups:
+                # a sender that answers its connection's reply at once keeps the server busy.
+                while (t := await ready.get()) is not None:
                     room.release()
-                    t, message = pair
                     if self.paused:
                         self._finish(Outcome(t, "deferred", "paused", self.paused))
-                    else:
-                        self._finish(await self._deliver(channel, t, transport, message))
+                        continue
+                    try:
+                        message = payload(t)
+                    except RenderError as exc:
+                        self._finish(Outcome(t, "failed", exc.code, str(exc)))
+                        continue
+                    self._finish(await self._deliver(channel, t, transport, message))
 
             await asyncio.gather(produce(), *[work() for _ in range(workers)])
             for t in items[produced:]:

@@ -24,6 +24,8 @@ import re
 import aiosmtplib
 from aiosmtplib import errors as E
 
+from relead.convert import valid_email
+
 from ..config import SmtpConfig
 from ..errors import DeliveryUnknown, PermanentDeliveryError, RecipientRejected, TemporaryDeliveryError
 from ..transports import OutgoingEmail
@@ -66,6 +68,11 @@ class SmtpTransport:
             username=cfg.username or None, password=cfg.password or None)
         try:
             await client.connect()
+            if client.is_ehlo_or_helo_needed:     # the transaction below goes to the protocol directly
+                try:
+                    await client.ehlo()
+                except E.SMTPHeloError:
+                    await client.helo()
         except (E.SMTPException, OSError, asyncio.TimeoutError) as exc:
             # Nothing to do with the recipient: a wrong password, a busy or refusing server.
             # Temporary, so the touches are deferred (not failed) and go out once it is fixed.
@@ -100,14 +107,26 @@ class SmtpTransport:
             self._idle.put_nowait(client)
 
     async def _transaction(self, client: aiosmtplib.SMTP, message: OutgoingEmail) -> str:
+        # The commands go straight to aiosmtplib's protocol with one deadline for the whole
+        # transaction: its SMTP.mail()/rcpt() re-parse each address (checked when the data was
+        # loaded) and arm a timer per reply, which together cost as much as our own
+        # bookkeeping per message.
+        proto = client.protocol
         stage = "MAIL"
         try:
-            await client.mail(message.sender)
-            stage = "RCPT"
-            for rcpt in message.recipients:
-                await client.rcpt(rcpt)
-            stage = "DATA"
-            await client.data(message.data)
+            if proto is None:
+                raise E.SMTPServerDisconnected("not connected")
+            async with asyncio.timeout(self.config.timeout):
+                reply = await proto.execute_command(b"MAIL", b"FROM:" + _path(message.sender))
+                if reply.code != 250:
+                    raise E.SMTPSenderRefused(reply.code, reply.message, message.sender)
+                stage = "RCPT"
+                for rcpt in message.recipients:
+                    reply = await proto.execute_command(b"RCPT", b"TO:" + _path(rcpt))
+                    if reply.code not in (250, 251):
+                        raise E.SMTPRecipientRefused(reply.code, reply.message, rcpt)
+                stage = "DATA"
+                await proto.execute_data_command(message.data)
         except E.SMTPRecipientRefused as exc:
             if 500 <= exc.code < 600:
                 raise RecipientRejected(f"recipient refused: {_reply(exc)}", code=str(exc.code)) from None
@@ -125,3 +144,10 @@ class SmtpTransport:
                                          code="disconnect") from None
         m = _MID.search(message.data)
         return m.group(1).decode("ascii") if m else message.id
+
+
+def _path(address: str) -> bytes:
+    """``<address>`` for MAIL FROM and RCPT TO."""
+    if not valid_email(address):      # loading checked every address; this is the last guard
+        raise PermanentDeliveryError(f"not a usable address: {address!r}", code="address")
+    return b"<" + address.encode("ascii") + b">"
