@@ -21,6 +21,7 @@ from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from phonenumbers import timezone as phone_timezone
 
 from relead.history import Record
@@ -50,14 +51,39 @@ class Verdict:
 SEND = Verdict("send")
 
 
-@lru_cache(maxsize=4096)
+def e164_number(phone: str) -> phonenumbers.PhoneNumber | None:
+    """The number ``phonenumbers.parse`` gives for an E.164 string, built straight from its
+    digits: loading normalised every phone to E.164, and parsing one again costs more than
+    sending it (tests/test_outreach_compliance.py holds the two equal for every region)."""
+    digits = phone[1:]
+    if phone[:1] != "+" or not digits.isascii() or not digits.isdigit():
+        return None
+    for n in (1, 2, 3):
+        cc = int(digits[:n])
+        if cc in COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    national = digits[n:]
+    if not national:
+        return None
+    num = phonenumbers.PhoneNumber(country_code=cc, national_number=int(national))
+    if len(national) > 1 and national[0] == "0":
+        num.italian_leading_zero = True
+        zeros = min(len(national) - len(national.lstrip("0")), len(national) - 1)
+        if zeros != 1:
+            num.number_of_leading_zeros = zeros
+    return num
+
+
 def _phone_zones(phone: str) -> tuple[str, ...]:
-    try:
-        num = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return ()
-    zones = tuple(z for z in phone_timezone.time_zones_for_number(num) if z != "Etc/Unknown")
-    return zones
+    num = e164_number(phone)
+    if num is None:
+        try:
+            num = phonenumbers.parse(phone, None)
+        except phonenumbers.NumberParseException:
+            return ()
+    return tuple(z for z in phone_timezone.time_zones_for_number(num) if z != "Etc/Unknown")
 
 
 @lru_cache(maxsize=512)
@@ -79,7 +105,11 @@ def recipient_zones(lead: Lead) -> tuple[str, ...]:
 
 def sms_hours(lead: Lead, now: dt.datetime) -> Verdict:
     """08:00-21:00 at the recipient, in every zone the number may be in."""
-    zones = recipient_zones(lead)
+    return _zones_hours(recipient_zones(lead), now)
+
+
+@lru_cache(maxsize=1024)      # a run's SMS share a handful of zone lists and one `now`
+def _zones_hours(zones: tuple[str, ...], now: dt.datetime) -> Verdict:
     if not zones:
         return Verdict("skip", "timezone_unknown",
                        "the recipient's time zone is unknown (set `timezone:` on the lead)")

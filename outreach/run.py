@@ -4,13 +4,13 @@ The order of things for each touch that goes to a provider:
 
 1. ``attempting`` is appended to today's history file and fsynced before the touch is
    handed to a transport; a touch whose ``attempting`` is not on disk is never sent.
-   The writes are grouped (one fsync for as many touches as the senders have room
-   for), and at most ``batch`` touches are ever durable-but-not-yet-sent: that, plus
-   the sends in flight, is what a crash can leave unknown.
+   The writes are grouped (one fsync for half a batch of touches, with the results
+   finished meanwhile), and at most ``batch`` touches are ever durable-but-not-yet-sent:
+   that, plus the sends in flight, is what a crash can leave unknown.
 2. Touches go out concurrently over the transport's connections, each send retried
    on temporary failures with exponential backoff (or the provider's
    ``Retry-After``), at most ``attempts`` times, within the per-second limit.
-3. Each result is appended as soon as the previous write is done (group commit):
+3. Each result is appended with the next group, or within :class:`_Journal`'s delay:
    ``sent`` with the provider's id, ``failed`` (permanent, with the code),
    ``deferred`` (temporary: planned again next run). A result that cannot be known
    (a timeout after the data went out) is not written: the touch stays
@@ -127,61 +127,46 @@ class RateLimiter:
 
 
 class _Journal:
-    """Today's history file, written off the loop, one append (and one fsync) at a time.
+    """Today's history file: ``attempting`` groups written durably, results grouped with them.
 
     ``durable(records)`` returns once those records, and every result queued before
-    them, are on disk. ``later(records)`` queues results: they ride along with the
-    next durable write (the senders' next ``attempting`` group), or are written on
-    their own once ``batch`` are waiting, ``delay`` seconds have passed, or ``now``
-    is asked for. An fsync costs about as much as sending a message, so grouping is
-    what keeps recording from halving the throughput; a crash can lose at most the
-    results of the last ``delay`` seconds, which then read as unknown (never resent).
+    them, are on disk: one append, one fsync. ``later(records)`` queues results: they
+    ride along with the next durable write (the senders' next ``attempting`` group), or
+    are written on their own once ``batch`` are waiting, ``delay`` seconds have passed,
+    or no sender is producing (``eager``). An fsync costs about as much as sending a
+    message, so grouping is what keeps recording from halving the throughput; a crash
+    loses at most the results of the last ``delay`` seconds, which then read as
+    unknown (never sent again). The writes block the loop: a local fsync is cheaper than
+    handing it to a thread, and a slow disk only slows a run whose pace the provider sets.
     """
 
     def __init__(self, writer: HistoryWriter, *, batch: int, eager: Callable[[], bool],
                  delay: float = 0.05):
         self.writer = writer
         self.batch, self.eager, self.delay = batch, eager, delay
-        self.lock = asyncio.Lock()
         self.pending: list[Record] = []
         self.written = 0
         self._timer: asyncio.TimerHandle | None = None
-        self._flushing: asyncio.Task | None = None
 
-    async def durable(self, records: list[Record]) -> None:
-        async with self.lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            records, self.pending = self.pending + records, []
-            if records:
-                await asyncio.to_thread(self.writer.append, records)
-                self.written += len(records)
+    def durable(self, records: list[Record]) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        records, self.pending = self.pending + records, []
+        if records:
+            self.writer.append(records)
+            self.written += len(records)
 
     def later(self, records: list[Record]) -> None:
         self.pending.extend(records)
-        if not self.pending or self._flushing is not None:
-            return      # the running flush looks again when it is done
-        if len(self.pending) >= self.batch or self.eager():
-            self._flush_soon()
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.delay, self._flush_soon)
+        if len(self.pending) >= self.batch or (self.pending and self.eager()):
+            self.durable([])
+        elif self.pending and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.delay, self.durable, [])
 
-    def _flush_soon(self) -> None:
-        if self._flushing is None:
-            self._flushing = asyncio.ensure_future(self._flush())
-
-    async def _flush(self) -> None:
-        try:
-            await self.durable([])
-        finally:
-            self._flushing = None
-        self.later([])
-
-    async def drain(self) -> None:
-        while self._flushing is not None:
-            await self._flushing
-        await self.durable([])
+    def close(self) -> None:
+        self.durable([])
+        self.writer.close()
 
 
 def _utc(now: dt.datetime) -> str:
@@ -216,6 +201,8 @@ class _Run:
         self.ended: set[str] = set()
         self.started = False        # before sending starts, outcomes are written with the run's first records
         self.checked: list[Record] = []
+        self._stamp_at: dt.datetime | None = None
+        self._stamp_text = ""
         self.finished = Counter()
         self.paused = ""
         self.blocked: dict[str, set[str]] = defaultdict(set)
@@ -225,8 +212,14 @@ class _Run:
 
     # -- records -------------------------------------------------------------------------
 
+    def _stamp(self) -> str:
+        at = self.clock().replace(microsecond=0)
+        if at != self._stamp_at:        # records are stamped to the second: format once per second
+            self._stamp_at, self._stamp_text = at, _utc(at)
+        return self._stamp_text
+
     def _rec(self, event: str, t: QueuedTouch, ref: str = "", note: str = "", *, channel: str = "") -> Record:
-        return Record(self.queue.day, _utc(self.clock()), event, t.lead, t.campaign, t.enrolment, str(t.step),
+        return Record(self.queue.day, self._stamp(), event, t.lead, t.campaign, t.enrolment, str(t.step),
                       channel or t.channel, t.variant, t.touch, ref, note)
 
     def _finish(self, outcome: Outcome) -> None:
@@ -262,7 +255,7 @@ class _Run:
         unknown_before = unknown_touches(history)
         day = self.queue.day
         first: list[Record] = []
-        at = _utc(self.clock())
+        at = self._stamp()
 
         for e in self.queue.enrolments:
             if (e.lead, e.campaign, day) not in enrolled and e.lead in self.states:
@@ -308,14 +301,14 @@ class _Run:
             else:
                 to_send[t.channel].append(t)
         self.progress.start({"email": len(to_send["email"]), "sms": len(to_send["sms"]), "tasks": len(tasks)})
-        await self.journal.durable(first + self.checked)
+        self.journal.durable(first + self.checked)
         self.started = True
 
         digests, digest_errors = (), ()
         if tasks:
             for t in tasks:
                 self._finish(Outcome(t, "sent", "task", f"handed to {t.owner or 'the team'}"))
-            await self.journal.drain()
+            self.journal.durable([])
             digests, digest_errors = await self._mail_digests(tasks)
 
         jobs = []
@@ -326,8 +319,7 @@ class _Run:
         try:
             await asyncio.gather(*jobs)
         finally:
-            await self.journal.drain()
-            self.journal.writer.close()
+            self.journal.close()
             self.progress.close()
         return RunResult(day=day, outcomes=tuple(self.outcomes), enrolled=n_enrolled, already_done=already,
                          unknown_before=unknown_before, paused=self.paused, digests=digests,
@@ -363,7 +355,7 @@ class _Run:
                         if self.paused:
                             break
                         chunk = items[produced:produced + n]
-                        await self.journal.durable([self._rec("attempting", t) for t in chunk])
+                        self.journal.durable([self._rec("attempting", t) for t in chunk])
                         produced += n
                         for t in chunk:
                             ready.put_nowait(t)
@@ -493,4 +485,12 @@ async def send_queue_async(queue: Queue, model: Model, *, root: Path | str, emai
 
 def send_queue(queue: Queue, model: Model, **options) -> RunResult:
     """:func:`send_queue_async` in a new event loop."""
-    return asyncio.run(send_queue_async(queue, model, **options))
+    result: list[RunResult] = []
+
+    async def main() -> None:
+        # Not returned through asyncio.run: on its way out (Python 3.11) it formats the repr of
+        # its main task, result included, and a run's result holds every outcome.
+        result.append(await send_queue_async(queue, model, **options))
+
+    asyncio.run(main())
+    return result[0]
