@@ -129,11 +129,11 @@ def assign_variant(campaign: Campaign, lead_id: str) -> str:
 
 
 def add_business_days(start: dt.date, days: int, sending: Sending) -> dt.date:
-    return _add_business_days(start, days, frozenset(sending.business_days), sending.holidays)
+    return _add_business_days(start, days, sending.business_days, sending.holidays)
 
 
 @lru_cache(maxsize=1 << 16)
-def _add_business_days(start: dt.date, days: int, weekdays: frozenset[int],
+def _add_business_days(start: dt.date, days: int, weekdays: tuple[int, ...],
                        holidays: frozenset[dt.date]) -> dt.date:
     """Whole weeks at a time (each has len(weekdays) business days, less its holidays), then
     day by day: the same day as stepping one day at a time, without 125 steps per lead."""
@@ -153,7 +153,7 @@ def _add_business_days(start: dt.date, days: int, weekdays: frozenset[int],
     return day
 
 
-@dataclass
+@dataclass(slots=True)
 class _Enrolled:
     """A lead's current enrolment, read from its history."""
 
@@ -167,7 +167,7 @@ class _Enrolled:
     sms: set[str] = field(default_factory=set)   # SMS touches that went (or may have gone) out
 
 
-@dataclass
+@dataclass(slots=True)
 class _LeadHistory:
     """What the planner needs of one lead's records."""
 
@@ -178,54 +178,64 @@ class _LeadHistory:
 
 def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
     """A lead's history as the planner needs it. Records before the last enrolment only
-    say which campaigns the lead has been through and, from ``since`` on, which days it
-    was touched."""
+    say which campaigns the lead has been through; from ``since`` on, which days the lead
+    was touched. A lead's records are in day order, so both ends are found from the back:
+    most leads' long past is passed over, not read (tuple indexes are cheaper than names)."""
+    n = len(records)
+    start = n - 1
+    while start >= 0 and records[start][2] != "enrolled":      # Record.event
+        start -= 1
+    recent = n
+    while recent and records[recent - 1][0] >= since:          # Record.day
+        recent -= 1
+    if start < 0 and recent == n:
+        return _NOTHING
     h = _LeadHistory()
-    cur = None
-    start = 0
-    for i in range(len(records) - 1, -1, -1):
-        if records[i][2] == "enrolled":        # Record.event (indexing is cheaper than the name)
-            start = i
-            break
+    for i in range(recent, n):
+        _count_touch(h, records[i])
+    if start < 0:
+        return h
     for rec in records[:start]:
         if rec[2] == "enrolled":
-            h.past[rec.campaign] = rec.enrolment or rec.day
-        elif rec[0] >= since:                  # Record.day
-            _count_touch(h, rec)
-    for rec in records[start:]:
-        ev = rec.event
-        if ev == "enrolled":
-            cur = _Enrolled(rec.campaign, rec.enrolment or rec.day, rec.variant)
-            h.current = cur
-            h.past[rec.campaign] = cur.day
-            continue
-        if rec.day >= since:
-            _count_touch(h, rec)
-        if cur is None or rec.campaign != cur.campaign or rec.enrolment != cur.day:
-            if ev in _STOPPING and cur is not None and rec.day >= cur.day and cur.stopped_by is None:
+            h.past[rec[4]] = rec[5] or rec[0]           # campaign -> its enrolment day
+    rec = records[start]
+    cur = h.current = _Enrolled(rec.campaign, rec.enrolment or rec.day, rec.variant)
+    h.past[rec.campaign] = cur.day
+    campaign, enrolment, done, last_day, sms = cur.campaign, cur.day, cur.done, cur.last_day, cur.sms
+    for i in range(start + 1, n):
+        # day, at, event, lead, campaign, enrolment, step, channel, variant, touch, ...
+        rec = records[i]
+        ev = rec[2]
+        if rec[4] != campaign or rec[5] != enrolment:
+            if ev in _STOPPING and rec[0] >= enrolment and cur.stopped_by is None:
                 cur.stopped_by = rec     # a response recorded without its campaign still stops it
             continue
-        if ev in _DONE and rec.step:
-            step = int(rec.step)
-            if step == INTERESTED_STEP:
-                cur.task_done = True
-            else:
-                cur.done.add(step)
-                cur.last_day[step] = rec.day
-            if rec.channel == "sms" and ev in _COUNTS_AS_TOUCH:
-                cur.sms.add(rec.touch)
-        elif ev == "deferred" and rec.step:
-            # A temporary failure after the attempt: the step is due again.
-            step = int(rec.step)
-            if step == INTERESTED_STEP:
-                cur.task_done = False
-            else:
-                cur.done.discard(step)
-                cur.last_day.pop(step, None)
-            cur.sms.discard(rec.touch)
+        if ev in _DONE:
+            if rec[6]:
+                step = int(rec[6])
+                if step == INTERESTED_STEP:
+                    cur.task_done = True
+                else:
+                    done.add(step)
+                    last_day[step] = rec[0]
+                if rec[7] == "sms" and ev in _COUNTS_AS_TOUCH:
+                    sms.add(rec[9])
+        elif ev == "deferred":
+            if rec[6]:
+                # A temporary failure after the attempt: the step is due again.
+                step = int(rec[6])
+                if step == INTERESTED_STEP:
+                    cur.task_done = False
+                else:
+                    done.discard(step)
+                    last_day.pop(step, None)
+                sms.discard(rec[9])
         elif ev in _STOPPING and cur.stopped_by is None:
             cur.stopped_by = rec
     return h
+
+
+_NOTHING = _LeadHistory()       # shared by every lead with nothing the planner reads; never changed
 
 
 def _count_touch(h: _LeadHistory, rec: Record) -> None:
@@ -248,10 +258,14 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
 
     week_ago = (today - dt.timedelta(days=6)).isoformat()
     histories = {lid: _read(recs, week_ago) for lid, recs in model.history.by_lead.items()}
-    empty = _LeadHistory()
+    empty = _NOTHING
     order = {p.lead.id: p.rank for p in priorities}
     # Best-ranked first (priorities are in rank order already), then the unranked by id.
     ranked_ids = [p.lead.id for p in priorities] + sorted(lid for lid in states if lid not in order)
+    position = {lid: i for i, lid in enumerate(ranked_ids)}
+    # Leads with an enrolment, in the same order: steps 1 and 3 need only these.
+    enrolled_ids = sorted((lid for lid, h in histories.items() if h.current is not None and lid in position),
+                          key=position.__getitem__)
 
     enrolments: list[Enrolment] = []
     stopped: list[Stop] = []
@@ -261,10 +275,10 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
     tasks: list[Touch] = []
 
     # 1. Where each enrolled lead stands: running, or stopped/finished with an outcome.
-    for lid in ranked_ids:
-        h = histories.get(lid, empty)
+    for lid in enrolled_ids:
+        h = histories[lid]
         cur = h.current
-        if cur is None or cur.campaign not in campaigns:
+        if cur.campaign not in campaigns:
             continue
         camp = campaigns[cur.campaign]
         st = states[lid]
@@ -302,9 +316,9 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
 
     # 2. New enrolments: hand-offs, explicit campaigns, then audiences by priority.
     new_today: dict[str, int] = {}
-    for lid in ranked_ids:
-        cur = histories.get(lid, empty).current
-        if cur is not None and cur.day == day:
+    for lid in enrolled_ids:
+        cur = histories[lid].current
+        if cur.day == day:
             new_today[cur.campaign] = new_today.get(cur.campaign, 0) + 1
     # Campaigns that may still enrol today through their audience, highest priority first.
     open_camps = [c for c in sorted(campaigns.values(), key=lambda c: (-c.priority, c.id))
@@ -355,10 +369,8 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
                 break
             if rec.event in _COUNTS_AS_TOUCH:
                 recorded_today[rec.channel] = recorded_today.get(rec.channel, 0) + 1
-    for lid in ranked_ids:
-        cur = active.get(lid)
-        if cur is None:
-            continue
+    for lid in sorted(active, key=position.__getitem__):
+        cur = active[lid]
         camp = campaigns[cur.campaign]
         st = states[lid]
         h = histories.get(lid, empty)
@@ -376,7 +388,7 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
         if reason:
             skipped.append(Skip(lid, camp.id, step_i, step.channel, reason, tid, cur.day, cur.variant))
             continue
-        recent = sum(1 for d, touches in h.touched.items() if d >= week_ago and touches)
+        recent = sum(map(bool, h.touched.values()))      # touched holds the last 7 days only
         if recent >= sending.per_lead_per_7_days:
             deferred.append(Skip(lid, camp.id, step_i, step.channel,
                                  f"{recent} touches in the last 7 days (limit {sending.per_lead_per_7_days})"))
