@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from .check_content import campaign_from, message_from, page_from, split_front_matter
 from .check_leads import leads_from
 from .check_settings import settings_from
+from .gcpause import collector_paused
 from .history import read_history
 from .leadlines import LeadLines
 from .model import Model
@@ -114,15 +115,12 @@ def load(root: Path | str, *, today: dt.date | None = None) -> Loaded:
     """Load and validate everything under ``root``; never raises for bad input."""
     # Loading makes millions of small objects and frees almost none, so the cyclic
     # collector would scan them again and again (seconds at 100,000 leads). It is
-    # paused meanwhile; afterwards what was loaded is moved out of its sight
+    # paused meanwhile (relead.gcpause); afterwards what was loaded is moved out of its sight
     # (gc.freeze): the model is immutable and lives as long as the command.
-    enabled = gc.isenabled()
-    gc.disable()
     try:
-        return _load(Path(root), today)
+        with collector_paused():
+            return _load(Path(root), today)
     finally:
-        if enabled:
-            gc.enable()
         gc.freeze()
 
 

@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import Mapping
 
 from .audience import in_audience
+from .gcpause import collector_paused
 from .history import Record, touch_id
 from .model import Campaign, Model, Sending
 from .priorities import Priority
@@ -201,37 +202,25 @@ def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
     rec = records[start]
     cur = h.current = _Enrolled(rec.campaign, rec.enrolment or rec.day, rec.variant)
     h.past[rec.campaign] = cur.day
-    campaign, enrolment, done, last_day, sms = cur.campaign, cur.day, cur.done, cur.last_day, cur.sms
-    for i in range(start + 1, n):
-        # day, at, event, lead, campaign, enrolment, step, channel, variant, touch, ...
-        rec = records[i]
-        ev = rec[2]
-        if rec[4] != campaign or rec[5] != enrolment:
-            if ev in _STOPPING and rec[0] >= enrolment and cur.stopped_by is None:
-                cur.stopped_by = rec     # a response recorded without its campaign still stops it
-            continue
-        if ev in _DONE:
-            if rec[6]:
-                step = int(rec[6])
-                if step == INTERESTED_STEP:
-                    cur.task_done = True
-                else:
-                    done.add(step)
-                    last_day[step] = rec[0]
-                if rec[7] == "sms" and ev in _COUNTS_AS_TOUCH:
-                    sms.add(rec[9])
-        elif ev == "deferred":
-            if rec[6]:
-                # A temporary failure after the attempt: the step is due again.
-                step = int(rec[6])
-                if step == INTERESTED_STEP:
-                    cur.task_done = False
-                else:
-                    done.discard(step)
-                    last_day.pop(step, None)
-                sms.discard(rec[9])
-        elif ev in _STOPPING and cur.stopped_by is None:
-            cur.stopped_by = rec
+    campaign, enrolment = cur.campaign, cur.day
+    # Record: day 0, at 1, event 2, lead 3, campaign 4, enrolment 5, step 6, channel 7, touch 9.
+    # Each step's (and each SMS touch's) last word decides it: done, or deferred (due again).
+    # Comprehensions keep the last record per key, in order, at C speed.
+    tail = records[start + 1:]
+    mine = [r for r in tail if r[4] == campaign and r[5] == enrolment and r[6]]
+    for step_text, r in {r[6]: r for r in mine if r[2] in _DONE or r[2] == "deferred"}.items():
+        step, done = int(step_text), r[2] != "deferred"
+        if step == INTERESTED_STEP:
+            cur.task_done = done
+        elif done:
+            cur.done.add(step)
+            cur.last_day[step] = r[0]
+    cur.sms.update(t for t, r in {r[9]: r for r in mine
+                                  if (r[2] in _COUNTS_AS_TOUCH and r[7] == "sms") or r[2] == "deferred"}.items()
+                   if r[2] != "deferred")
+    # A response stops the enrolment; one recorded without its campaign stops it too.
+    cur.stopped_by = next((r for r in tail if r[2] in _STOPPING
+                           and (r[0] >= enrolment or (r[4] == campaign and r[5] == enrolment))), None)
     return h
 
 
@@ -249,6 +238,12 @@ def _count_touch(h: _LeadHistory, rec: Record) -> None:
 
 def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Priority, ...],
              today: dt.date) -> DayPlan:
+    with collector_paused():
+        return _plan_day(model, states, priorities, today)
+
+
+def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Priority, ...],
+              today: dt.date) -> DayPlan:
     settings = model.settings
     sending = settings.sending
     campaigns = model.campaigns
@@ -262,10 +257,8 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
     order = {p.lead.id: p.rank for p in priorities}
     # Best-ranked first (priorities are in rank order already), then the unranked by id.
     ranked_ids = [p.lead.id for p in priorities] + sorted(lid for lid in states if lid not in order)
-    position = {lid: i for i, lid in enumerate(ranked_ids)}
-    # Leads with an enrolment, in the same order: steps 1 and 3 need only these.
-    enrolled_ids = sorted((lid for lid, h in histories.items() if h.current is not None and lid in position),
-                          key=position.__getitem__)
+    # Leads with an enrolment, in the same order: step 1 needs only these.
+    enrolled_ids = [lid for lid in ranked_ids if histories.get(lid, _NOTHING).current is not None]
 
     enrolments: list[Enrolment] = []
     stopped: list[Stop] = []
@@ -369,7 +362,7 @@ def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Pr
                 break
             if rec.event in _COUNTS_AS_TOUCH:
                 recorded_today[rec.channel] = recorded_today.get(rec.channel, 0) + 1
-    for lid in sorted(active, key=position.__getitem__):
+    for lid in [lid for lid in ranked_ids if lid in active]:
         cur = active[lid]
         camp = campaigns[cur.campaign]
         st = states[lid]
