@@ -294,7 +294,7 @@ def _planning(out_dir: Path, leads: int, history: int) -> dict:
 
 # -- all of it --------------------------------------------------------------------------------------------
 
-def run(out_dir: Path, *, emails: int = 10000, sms: int = 10000, connections: int = 4, rounds: int = 2,
+def run(out_dir: Path, *, emails: int = 10000, sms: int = 10000, connections: int = 4, rounds: int = 4,
         plan_leads: int = 100_000, plan_history: int = 1_000_000, say=print) -> dict:
     """Measure everything; return the figures (also written to ``out_dir/outreach.json``)."""
     out_dir = Path(out_dir)
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--emails", type=int, default=10000)
     parser.add_argument("--sms", type=int, default=10000)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--plan-leads", type=int, default=100_000)
     parser.add_argument("--plan-history", type=int, default=1_000_000)
     parser.add_argument("--serve", choices=("smtp", "twilio"), help=argparse.SUPPRESS)
