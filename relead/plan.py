@@ -253,7 +253,6 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
 
     week_ago = (today - dt.timedelta(days=6)).isoformat()
     histories = {lid: _read(recs, week_ago) for lid, recs in model.history.by_lead.items()}
-    empty = _NOTHING
     order = {p.lead.id: p.rank for p in priorities}
     # Best-ranked first (priorities are in rank order already), then the unranked by id.
     ranked_ids = [p.lead.id for p in priorities] + sorted(lid for lid in states if lid not in order)
@@ -320,7 +319,7 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         if lid in active or lid in waiting:
             continue
         st = states[lid]
-        h = histories.get(lid, empty)
+        h = histories.get(lid, _NOTHING)
         cur = h.current
         if cur is not None and cur.day == day:
             continue  # enrolled earlier today: its touches come from its history
@@ -362,11 +361,13 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
                 break
             if rec.event in _COUNTS_AS_TOUCH:
                 recorded_today[rec.channel] = recorded_today.get(rec.channel, 0) + 1
-    for lid in [lid for lid in ranked_ids if lid in active]:
-        cur = active[lid]
+    for lid in ranked_ids:
+        cur = active.get(lid)
+        if cur is None:
+            continue
         camp = campaigns[cur.campaign]
         st = states[lid]
-        h = histories.get(lid, empty)
+        h = histories.get(lid, _NOTHING)
         if cur.campaign and camp.paused:
             continue
         if h.touched.get(day):

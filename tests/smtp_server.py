@@ -8,6 +8,7 @@ arrived ("DATA"); it returns None (carry on), an SMTP reply such as
 connection without answering) or, at DATA only, ``"accept-drop"``: keep the
 message, then drop the connection before the 250, the nastiest case, where the
 client cannot know the message went through; or "hang": keep it and never answer.
+``ehlo=False`` makes it an old server that refuses EHLO and speaks only HELO.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ class _Handler:
             return "421 4.4.2 dropped"            # never reaches the client
         return what
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        if not self.owner.ehlo:            # an old server: HELO only
+            return ["502 5.5.1 EHLO not implemented"]
+        session.host_name = hostname
+        return responses
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         reply = self._fault(server, "MAIL")
         if reply:
@@ -107,8 +114,9 @@ class _Handler:
 
 class SmtpServer:
     def __init__(self, *, faults: Callable[[str], str | None] | None = None,
-                 login: tuple[str, str] | None = None):
+                 login: tuple[str, str] | None = None, ehlo: bool = True):
         self.faults = faults
+        self.ehlo = ehlo
         self.login = login
         self.messages: list[tuple[str, tuple[str, ...], bytes]] = []
         self.drops = 0

@@ -168,3 +168,22 @@ def test_a_timeout_after_data_is_unknown_then_settled_and_never_resent(make_repo
         assert "recorded settled_sent" in capsys.readouterr().out
         assert main(SEND + ["--root", str(root)]) == 0
         assert "still unknown" not in capsys.readouterr().out and server.count() == 3
+
+
+def test_a_server_that_refuses_ehlo_gets_helo_and_the_message():
+    import asyncio
+
+    from outreach.config import SmtpConfig
+    from outreach.transports import OutgoingEmail
+    from outreach.transports.email_smtp import SmtpTransport
+
+    async def send(port: int) -> str:
+        async with SmtpTransport(SmtpConfig("127.0.0.1", port, "none", connections=1)) as transport:
+            return await transport.send(OutgoingEmail(
+                "t1", "sam@northwind.example", ("pat@acme.example",),
+                b"Message-ID: <t1.relead@northwind.example>\r\nSubject: hi\r\n\r\nHello\r\n"))
+
+    with SmtpServer(ehlo=False) as server:
+        ref = asyncio.run(send(server.port))
+        assert ref == "<t1.relead@northwind.example>"
+        assert [(f, r) for f, r, _ in server.messages] == [("sam@northwind.example", ("pat@acme.example",))]
