@@ -73,7 +73,7 @@ class Config:
     sms_per_second: float | None = None     # None: settings.sending.sms_per_second
     attempts: int = 4                       # tries per message for temporary failures
     backoff: float = 1.0                    # seconds before the first retry; doubles each time
-    batch: int = 32                         # most touches durable `attempting` but not yet sent
+    batch: int = 64                         # most touches durable `attempting` but not yet sent
 
     def describe(self) -> dict[str, str]:
         return {"email": self.smtp.describe() if self.smtp else "files in outbox/",
@@ -157,7 +157,7 @@ def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | st
         sms_per_second=_float(get, "SMS_PER_SECOND", None, 0),
         attempts=_int(get, "OUTREACH_ATTEMPTS", 4, 1),
         backoff=_float(get, "OUTREACH_BACKOFF", 1.0, 0),
-        batch=_int(get, "OUTREACH_BATCH", 32, 1),
+        batch=_int(get, "OUTREACH_BATCH", 64, 1),
     )
 
 

@@ -4,8 +4,8 @@ The order of things for each touch that goes to a provider:
 
 1. ``attempting`` is appended to today's history file and fsynced before the touch is
    handed to a transport; a touch whose ``attempting`` is not on disk is never sent.
-   The writes are grouped (one fsync for half a batch of touches, with the results
-   finished meanwhile), and at most ``batch`` touches are ever durable-but-not-yet-sent:
+   The writes are grouped (one fsync for ``batch`` touches, with the results finished
+   meanwhile), and at most ``batch`` touches are ever durable-but-not-yet-sent:
    that, plus the sends in flight, is what a crash can leave unknown.
 2. Touches go out concurrently over the transport's connections, each send retried
    on temporary failures with exponential backoff (or the provider's
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import random
 import time
 from collections import Counter, defaultdict
@@ -61,6 +62,7 @@ __all__ = ["Outcome", "RunResult", "send_queue", "send_queue_async", "RateLimite
 WRITER = "outreach"
 PAUSE_AFTER = 20          # finished sends before the failure share can pause a run
 MAX_WAIT = 60.0           # longest single wait between two tries of one message (seconds)
+GROUP_SECONDS = 0.1       # under a rate limit, one `attempting` write covers this much sending
 _FAILING = ("failed", "deferred", "unknown")
 
 
@@ -333,46 +335,27 @@ class _Run:
                 self._finish(Outcome(t, "deferred", "no_transport", f"no {channel} transport in this run"))
             return
         async with transport:
-            ready: asyncio.Queue = asyncio.Queue()
-            # At most `batch` touches are durable `attempting` but not yet handed to the transport:
-            # what a crash can leave unknown beyond the sends in flight. The producer refills in
-            # groups of at least half that (one append, one fsync, carrying the results finished
-            # meanwhile), so the senders still have the other half queued while it writes.
-            room = asyncio.Semaphore(self.batch)
-            refill = max(1, self.batch // 2)
-            workers = max(1, transport.concurrency)
-            produced = 0
-
-            async def produce() -> None:
-                nonlocal produced
-                self.producing += 1
-                try:
-                    while produced < len(items) and not self.paused:
-                        n = 0
-                        while produced + n < len(items) and n < self.batch and (n < refill or not room.locked()):
-                            await room.acquire()
-                            n += 1
-                        if self.paused:
-                            break
-                        chunk = items[produced:produced + n]
-                        self.journal.durable([self._rec("attempting", t) for t in chunk])
-                        produced += n
-                        for t in chunk:
-                            ready.put_nowait(t)
-                finally:
-                    self.producing -= 1
-                    self.journal.later([])      # nothing rides along any more: write what waits
-                    for _ in range(workers):
-                        ready.put_nowait(None)
+            # Senders take touches in queue order. The one that reaches a touch whose `attempting`
+            # is not yet on disk writes the next `batch` of them (one append, one fsync, carrying
+            # the results finished meanwhile) while the others' sends are on the wire: at most
+            # `batch` touches are ever durable but not yet handed to the transport, which is what
+            # a crash can leave unknown beyond the sends in flight.
+            taken = durable = 0
+            group = self._group(channel)
+            self.producing += 1
 
             async def work() -> None:
-                # Each message is built just before it is sent, not in the producer's groups:
-                # a sender that answers its connection's reply at once keeps the server busy.
-                while (t := await ready.get()) is not None:
-                    room.release()
-                    if self.paused:
-                        self._finish(Outcome(t, "deferred", "paused", self.paused))
-                        continue
+                nonlocal taken, durable
+                while taken < len(items) and not self.paused:
+                    if taken == durable:
+                        durable = min(len(items), taken + group)
+                        if durable == len(items):
+                            self.producing -= 1     # results need not wait for another group
+                        self.journal.durable([self._rec("attempting", t) for t in items[taken:durable]])
+                    t = items[taken]
+                    taken += 1
+                    # Built just before it is sent: a sender that answers its connection's reply
+                    # at once keeps the server busy.
                     try:
                         message = payload(t)
                     except RenderError as exc:
@@ -380,10 +363,21 @@ class _Run:
                         continue
                     self._finish(await self._deliver(channel, t, transport, message))
 
-            await asyncio.gather(produce(), *[work() for _ in range(workers)])
-            for t in items[produced:]:
-                if self.paused and t.touch not in self.ended:
-                    self._finish(Outcome(t, "deferred", "paused", self.paused))
+            try:
+                await asyncio.gather(*[work() for _ in range(max(1, transport.concurrency))])
+            finally:
+                if durable < len(items):
+                    self.producing -= 1
+                self.journal.later([])
+            for t in items[taken:]:
+                self._finish(Outcome(t, "deferred", "paused", self.paused))
+
+    def _group(self, channel: str) -> int:
+        """How many touches one `attempting` write covers: ``batch``, or under a rate limit
+        what a tenth of a second of sending holds (an fsync is then a tiny share of the
+        time, and a crash leaves fewer touches unknown)."""
+        interval = self.limits[channel].interval
+        return self.batch if not interval else max(1, min(self.batch, math.ceil(GROUP_SECONDS / interval)))
 
     async def _deliver(self, channel: str, t: QueuedTouch, transport, message) -> Outcome:
         tries = 0
@@ -464,7 +458,7 @@ async def send_queue_async(queue: Queue, model: Model, *, root: Path | str, emai
                            sms: SmsTransport | None, now: dt.datetime,
                            states: Mapping[str, LeadState] | None = None,
                            clock: Callable[[], dt.datetime] | None = None, attempts: int = 4,
-                           backoff: float = 1.0, batch: int = 32, email_per_second: float | None = None,
+                           backoff: float = 1.0, batch: int = 64, email_per_second: float | None = None,
                            sms_per_second: float | None = None, max_failure_share: float | None = None,
                            progress=None, sleep: Callable[[float], Awaitable] = asyncio.sleep,
                            layout: Layout | None = None) -> RunResult:

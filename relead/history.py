@@ -88,8 +88,11 @@ _ESC = {"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n"}
 _UNESC = {v: k for k, v in _ESC.items()}
 
 
+_NEEDS_ESCAPE = re.compile(r"[\\\t\r\n]").search
+
+
 def escape(text: str) -> str:
-    if not any(c in text for c in "\\\t\r\n"):
+    if not _NEEDS_ESCAPE(text):
         return text
     return "".join(_ESC.get(c, c) for c in text)
 

@@ -24,6 +24,7 @@ import json
 import logging
 
 import aiohttp
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from ..config import TwilioConfig
 from ..errors import DeliveryUnknown, PermanentDeliveryError, TemporaryDeliveryError
@@ -102,6 +103,8 @@ class TwilioTransport:
         self.concurrency = config.connections
         self._http = None
         self._messages = None
+        self._sender = ({"messaging_service_sid": config.messaging_service_sid} if config.messaging_service_sid
+                        else {"from_": config.from_number})
 
     async def __aenter__(self) -> "TwilioTransport":
         from twilio.rest import Client       # imported here: it is slow to import
@@ -117,15 +120,8 @@ class TwilioTransport:
             self._http = None
 
     async def send(self, message: OutgoingSms) -> str:
-        from twilio.base.exceptions import TwilioException, TwilioRestException
-        cfg = self.config
-        kwargs = {"to": message.to, "body": message.body}
-        if cfg.messaging_service_sid:
-            kwargs["messaging_service_sid"] = cfg.messaging_service_sid
-        else:
-            kwargs["from_"] = cfg.from_number
         try:
-            created = await self._messages.create_async(**kwargs)
+            created = await self._messages.create_async(to=message.to, body=message.body, **self._sender)
         except _Retryable as exc:
             raise TemporaryDeliveryError(f"Twilio answered {exc.status}: {exc}".rstrip(": "),
                                          code=exc.code, retry_after=exc.retry_after) from None
