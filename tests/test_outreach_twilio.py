@@ -134,3 +134,20 @@ def test_retry_after_is_respected(make_repo):
     assert waits == [7.0, 7.0]
     assert result.count("sent", "sms") == 1 and len(server.messages) == 1
     assert result.outcomes[0].tries == 3
+
+
+def test_the_form_carries_any_text_unchanged():
+    """The transport encodes the form itself: what arrives is exactly what was sent."""
+    from outreach.transports import OutgoingSms
+    body = "Tom & Jerry = 100% + café ☕\nline two; a=b&c=d #fragment ? {{ lead.name }}"
+
+    async def send(cfg: TwilioConfig) -> str:
+        async with TwilioTransport(cfg) as transport:
+            return await transport.send(OutgoingSms("t1", "+13125550123", body))
+
+    with TwilioServer() as server:
+        sid = asyncio.run(send(TwilioConfig(server.account_sid, server.auth_token,
+                                            messaging_service_sid="MG" + "1" * 32, api_base=server.base)))
+    [m] = server.messages
+    assert m["Body"] == body and m["To"] == "+13125550123" and m["sid"] == sid
+    assert m["MessagingServiceSid"] == "MG" + "1" * 32 and "From" not in m

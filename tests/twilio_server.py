@@ -86,6 +86,9 @@ class _Handler(BaseHTTPRequestHandler):
         if sid != server.account_sid or self.headers.get("Authorization") != expected:
             self._send(401, {"code": 20003, "message": "Authenticate", "status": 401})
             return
+        if self.headers.get("Content-Type", "").split(";")[0] != "application/x-www-form-urlencoded":
+            self._send(415, {"code": 20415, "message": "Unsupported Media Type", "status": 415})
+            return
         form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
         fault = server.faults(form) if server.faults else None
         server.requests += 1

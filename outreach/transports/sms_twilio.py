@@ -22,6 +22,8 @@ import asyncio
 import base64
 import json
 import logging
+from functools import lru_cache
+from urllib.parse import urlencode
 
 import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -33,6 +35,7 @@ from ..transports import OutgoingSms
 __all__ = ["TwilioTransport", "TWILIO_BASE", "OPTED_OUT_CODES", "BAD_NUMBER_CODES"]
 
 TWILIO_BASE = "https://api.twilio.com"
+FORM = "application/x-www-form-urlencoded"
 OPTED_OUT_CODES = frozenset({21610})
 BAD_NUMBER_CODES = frozenset({21211, 21614})
 _log = logging.getLogger("outreach.twilio")
@@ -61,6 +64,11 @@ def _error(text: str) -> tuple[str, str]:
         return "", ""
 
 
+@lru_cache(maxsize=4)
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
 def _http_client(base: str, timeout: float, connections: int):
     from twilio.http import AsyncHttpClient
     from twilio.http.response import Response
@@ -80,8 +88,9 @@ def _http_client(base: str, timeout: float, connections: int):
                 url = base + url[len(TWILIO_BASE):]
             headers = dict(headers or {})
             if auth is not None:
-                token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
-                headers["Authorization"] = f"Basic {token}"
+                headers["Authorization"] = _basic(*auth)
+            if isinstance(data, dict) and headers.get("Content-Type") == FORM:
+                data = urlencode(data, doseq=True)  # aiohttp's FormData does much more for the same bytes
             async with self.session.request(method, url, params=params, data=data, headers=headers,
                                             allow_redirects=allow_redirects) as resp:
                 text = await resp.text()
