@@ -10,7 +10,10 @@
   connection per message, the way naive scripts do it);
 * SMS: 10,000 messages through ``send_queue`` and the real ``twilio`` client
   (``create_async``) to a local Twilio-compatible endpoint (aiohttp, another
-  process), against bare ``create_async`` calls with the same concurrency;
+  process), against bare ``create_async`` calls with the same concurrency over
+  twilio's own ``AsyncTwilioHttpClient`` (the bar's baseline) and over relead's
+  HTTP client (stricter: it shares our transport's cheaper requests), and against
+  twilio's synchronous client sending one message after another;
 * planning: :func:`relead.plan.plan_day` for the 100,000-lead, 1,000,000-record
   repository of :mod:`bench.generate`, timed beyond loading (``check_repository``),
   and rendering that day's queue.
@@ -31,6 +34,7 @@ import smtplib
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -114,6 +118,7 @@ class _Server:
     def stop(self) -> int:
         self.proc.stdin.close()
         count = int(self.proc.stdout.readline() or 0)
+        self.proc.stdout.close()
         self.proc.wait(timeout=30)
         return count
 
@@ -247,14 +252,20 @@ def _outreach_sms(root, model, states, items, base, connections) -> float:
     return seconds
 
 
-def _bare_create_async(phones: list[str], body: str, base: str, connections: int) -> float:
+def _bare_create_async(phones: list[str], body: str, base: str, connections: int, *, stock: bool = True) -> float:
+    """Bare ``create_async`` calls: over twilio's own ``AsyncTwilioHttpClient`` pointed at the
+    endpoint (what a script would do), or over relead's HTTP client (``stock=False``)."""
+    from twilio.http.async_http_client import AsyncTwilioHttpClient
     from twilio.rest import Client
 
     from outreach.transports.sms_twilio import _http_client
 
     async def main() -> float:
-        http = _http_client(base, 30.0, connections)
-        messages = Client(SID, TOKEN, http_client=http).messages
+        http = AsyncTwilioHttpClient() if stock else _http_client(base, 30.0, connections)
+        client = Client(SID, TOKEN, http_client=http)
+        if stock:
+            client.api.base_url = base
+        messages = client.messages
         todo = list(phones)
 
         async def worker() -> None:
@@ -267,7 +278,20 @@ def _bare_create_async(phones: list[str], body: str, base: str, connections: int
         await http.close()
         return seconds
 
-    return asyncio.run(main())
+    with warnings.catch_warnings():     # twilio's own client passes aiohttp the auth object it deprecates
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return asyncio.run(main())
+
+
+def _sequential_create(phones: list[str], body: str, base: str) -> float:
+    """twilio's synchronous client, one message after another."""
+    from twilio.rest import Client
+    client = Client(SID, TOKEN)
+    client.api.base_url = base
+    t0 = time.perf_counter()
+    for phone in phones:
+        client.messages.create(to=phone, from_="+13125550199", body=body)
+    return time.perf_counter() - t0
 
 
 # -- planning -------------------------------------------------------------------------------------------
@@ -344,19 +368,28 @@ def run(out_dir: Path, *, emails: int = 10000, sms: int = 10000, connections: in
     if sms:
         say(f"  sms: {sms:,} messages, {connections} concurrent, {rounds} rounds ...")
         phones = [model.by_id[t.lead].phone for t in sms_items]
-        times = {"outreach": [], "create_async": []}
+        times = {"outreach": [], "create_async": [], "create_async_relead_http": []}
         server = _Server("twilio")
         base = f"http://127.0.0.1:{server.port}"
+        body = sms_items[0].text
         try:
             for _ in range(rounds):
                 times["outreach"].append(_outreach_sms(root, model, states, sms_items, base, connections))
-                times["create_async"].append(_bare_create_async(phones, sms_items[0].text, base, connections))
+                times["create_async"].append(_bare_create_async(phones, body, base, connections))
+                times["create_async_relead_http"].append(
+                    _bare_create_async(phones, body, base, connections, stock=False))
+            n_seq = min(sms, 1000)
+            seq = _sequential_create(phones[:n_seq], body, base)
         finally:
             received = server.stop()
         best = {k: sms / min(v) for k, v in times.items()}
         res["sms"] = {"messages": sms, "received": received, "outreach_per_s": best["outreach"],
                       "create_async_per_s": best["create_async"],
-                      "vs_create_async": best["outreach"] / best["create_async"]}
+                      "create_async_relead_http_per_s": best["create_async_relead_http"],
+                      "sequential_create_per_s": n_seq / seq,
+                      "vs_create_async": best["outreach"] / best["create_async"],
+                      "vs_create_async_relead_http": best["outreach"] / best["create_async_relead_http"],
+                      "vs_sequential_create": best["outreach"] / (n_seq / seq)}
 
     if plan_leads:
         say(f"  planning: {plan_leads:,} leads, {plan_history:,} history records ...")
@@ -388,6 +421,10 @@ def format_results(res: dict) -> str:
             f"  sms, {s['messages']:,} to a local Twilio-compatible endpoint (received {s['received']:,}):",
             f"    outreach send_queue      {s['outreach_per_s']:8.0f} msg/s",
             f"    bare create_async        {s['create_async_per_s']:8.0f} msg/s   ratio {s['vs_create_async']:.2f}  (bar >= 0.8)",
+            f"    the same over relead's HTTP client {s['create_async_relead_http_per_s']:8.0f} msg/s   ratio "
+            f"{s['vs_create_async_relead_http']:.2f}",
+            f"    sequential messages.create {s['sequential_create_per_s']:6.0f} msg/s   ratio "
+            f"{s['vs_sequential_create']:.2f}  (bar >= 5)",
         ]
     p = res.get("planning")
     if p:

@@ -45,3 +45,19 @@ def test_generator_is_deterministic(tmp_path):
     for rel in ["leads.yaml"] + sorted(p.relative_to(tmp_path / "a").as_posix()
                                        for p in (tmp_path / "a" / "history").rglob("*.tsv")):
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_outreach_bench_runs_every_contender_and_reports_every_bar(tmp_path):
+    """A tiny run of `python -m bench.outreach`: every contender sends, every figure is printed."""
+    from bench.outreach import format_results, run
+    res = run(tmp_path, emails=12, sms=12, rounds=1, plan_leads=0, say=lambda *_: None)
+    email, sms = res["email"], res["sms"]
+    # Each round of each contender delivered everything (outreach, bare loop, two smtplib loops).
+    assert email["received"] == 12 * 4
+    assert sms["received"] == 12 * 4        # outreach, two bare loops, the sequential client
+    for key in ("vs_aiosmtplib", "vs_smtplib_reuse", "vs_smtplib_new_connection"):
+        assert email[key] > 0
+    for key in ("vs_create_async", "vs_create_async_relead_http", "vs_sequential_create"):
+        assert sms[key] > 0
+    text = format_results(res)
+    assert text.count("(bar >= 0.8)") == 2 and text.count("(bar >= 5)") == 2
