@@ -331,10 +331,11 @@ def run(out_dir: Path, *, emails: int = 10000, sms: int = 10000, connections: in
     """Measure everything; return the figures (also written to ``out_dir/outreach.json``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    root = _repo(out_dir / "outreach-send-repo", max(emails, sms))
-    model, states, email_items, sms_items = _prepared(root)
-    email_items, sms_items = email_items[:emails], sms_items[:sms]
     res: dict = {"connections": connections, "rounds": rounds}
+    if emails or sms:
+        root = _repo(out_dir / "outreach-send-repo", max(emails, sms))
+        model, states, email_items, sms_items = _prepared(root)
+        email_items, sms_items = email_items[:emails], sms_items[:sms]
 
     if emails:
         say(f"  email: {emails:,} messages, {connections} connections, {rounds} rounds ...")

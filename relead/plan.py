@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Mapping
 
 from .audience import in_audience
+from .enrolment import COUNTS_AS_TOUCH, DONE_EVENTS, INTERESTED_STEP, STOPPING_EVENTS, Progress
 from .gcpause import collector_paused
 from .history import Record, touch_id
 from .model import Campaign, Model, Sending
@@ -44,15 +46,7 @@ from .state import LeadState
 __all__ = ["Enrolment", "Touch", "Skip", "Stop", "DayPlan", "plan_day", "assign_variant",
            "add_business_days", "INTERESTED_STEP", "DONE_EVENTS", "STOPPING_EVENTS"]
 
-INTERESTED_STEP = -1          # the owner's task after an `interested` response
-_DONE = frozenset(("attempting", "sent", "failed", "skipped", "settled_sent", "settled_not_sent"))
-_COUNTS_AS_TOUCH = frozenset(("attempting", "sent", "settled_sent"))
-_STOPPING = frozenset(("replied", "interested", "not_interested", "unsubscribed", "do_not_contact",
-                       "bounced", "wrong_number", "out_of_scope", "appointment", "proposal", "won",
-                       "called"))
 _FINISHED_STATUSES = frozenset(("won", "recovered", "back_in_funnel", "dead"))
-DONE_EVENTS = _DONE            # a step with one of these is never planned (nor sent) again
-STOPPING_EVENTS = _STOPPING    # a response that stops the lead's sequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,86 +148,25 @@ def _add_business_days(start: dt.date, days: int, weekdays: tuple[int, ...],
     return day
 
 
-@dataclass(slots=True)
-class _Enrolled:
-    """A lead's current enrolment, read from its history."""
-
-    campaign: str
-    day: str
-    variant: str
-    done: set[int] = field(default_factory=set)
-    last_day: dict[int, str] = field(default_factory=dict)   # step -> day it was done
-    stopped_by: Record | None = None
-    task_done: bool = False
-    sms: set[str] = field(default_factory=set)   # SMS touches that went (or may have gone) out
-
-
-@dataclass(slots=True)
-class _LeadHistory:
-    """What the planner needs of one lead's records."""
-
-    current: _Enrolled | None = None
-    past: dict[str, str] = field(default_factory=dict)   # campaign -> last enrolment day
-    touched: dict[str, set[str]] = field(default_factory=dict)   # day -> touches that count (last 7 days)
-
-
-def _read(records: tuple[Record, ...], since: str = "") -> _LeadHistory:
-    """A lead's history as the planner needs it. Records before the last enrolment only
-    say which campaigns the lead has been through; from ``since`` on, which days the lead
-    was touched. A lead's records are in day order, so both ends are found from the back:
-    most leads' long past is passed over, not read (tuple indexes are cheaper than names)."""
-    n = len(records)
-    start = n - 1
-    while start >= 0 and records[start][2] != "enrolled":      # Record.event
-        start -= 1
-    recent = n
-    while recent and records[recent - 1][0] >= since:          # Record.day
+def _recent_touches(records: tuple[Record, ...], since: str) -> dict[str, set[str]] | None:
+    """Day -> the touches that count towards the limits, from ``since`` on (a lead's records
+    are in day order: read from the back); one deferred after its attempt does not count."""
+    recent = n = len(records)
+    while recent and records[recent - 1][0] >= since:      # Record.day
         recent -= 1
-    if start < 0 and recent == n:
-        return _NOTHING
-    h = _LeadHistory()
-    for i in range(recent, n):
-        _count_touch(h, records[i])
-    if start < 0:
-        return h
-    for rec in records[:start]:
-        if rec[2] == "enrolled":
-            h.past[rec[4]] = rec[5] or rec[0]           # campaign -> its enrolment day
-    rec = records[start]
-    cur = h.current = _Enrolled(rec.campaign, rec.enrolment or rec.day, rec.variant)
-    h.past[rec.campaign] = cur.day
-    campaign, enrolment = cur.campaign, cur.day
-    # Record: day 0, at 1, event 2, lead 3, campaign 4, enrolment 5, step 6, channel 7, touch 9.
-    # Each step's (and each SMS touch's) last word decides it: done, or deferred (due again).
-    # Comprehensions keep the last record per key, in order, at C speed.
-    tail = records[start + 1:]
-    mine = [r for r in tail if r[4] == campaign and r[5] == enrolment and r[6]]
-    for step_text, r in {r[6]: r for r in mine if r[2] in _DONE or r[2] == "deferred"}.items():
-        step, done = int(step_text), r[2] != "deferred"
-        if step == INTERESTED_STEP:
-            cur.task_done = done
-        elif done:
-            cur.done.add(step)
-            cur.last_day[step] = r[0]
-    cur.sms.update(t for t, r in {r[9]: r for r in mine
-                                  if (r[2] in _COUNTS_AS_TOUCH and r[7] == "sms") or r[2] == "deferred"}.items()
-                   if r[2] != "deferred")
-    # A response stops the enrolment; one recorded without its campaign stops it too.
-    cur.stopped_by = next((r for r in tail if r[2] in _STOPPING
-                           and (r[0] >= enrolment or (r[4] == campaign and r[5] == enrolment))), None)
-    return h
+    if recent == n:
+        return None
+    touched: dict[str, set[str]] = {}
+    for rec in records[recent:]:
+        ev = rec.event
+        if ev in COUNTS_AS_TOUCH:
+            touched.setdefault(rec.day, set()).add(rec.touch)
+        elif ev == "deferred" and rec.day in touched:
+            touched[rec.day].discard(rec.touch)
+    return touched
 
 
-_NOTHING = _LeadHistory()       # shared by every lead with nothing the planner reads; never changed
-
-
-def _count_touch(h: _LeadHistory, rec: Record) -> None:
-    """Touches count towards the daily and weekly limits; one deferred after its attempt does not."""
-    ev = rec.event
-    if ev in _COUNTS_AS_TOUCH:
-        h.touched.setdefault(rec.day, set()).add(rec.touch)
-    elif ev == "deferred" and rec.day in h.touched:
-        h.touched[rec.day].discard(rec.touch)
+_NO_TOUCHES: Mapping[str, set[str]] = MappingProxyType({})
 
 
 def plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[Priority, ...],
@@ -252,28 +185,31 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         return DayPlan(today, False)
 
     week_ago = (today - dt.timedelta(days=6)).isoformat()
-    histories = {lid: _read(recs, week_ago) for lid, recs in model.history.by_lead.items()}
+    by_lead = model.history.by_lead
+    touched = {lid: t for lid, recs in by_lead.items() if (t := _recent_touches(recs, week_ago)) is not None}
     order = {p.lead.id: p.rank for p in priorities}
     # Best-ranked first (priorities are in rank order already), then the unranked by id.
     ranked_ids = [p.lead.id for p in priorities] + sorted(lid for lid in states if lid not in order)
     # Leads with an enrolment, in the same order: step 1 needs only these.
-    enrolled_ids = [lid for lid in ranked_ids if histories.get(lid, _NOTHING).current is not None]
+    enrolled_ids = [lid for lid in ranked_ids if states[lid].progress is not None]
 
     enrolments: list[Enrolment] = []
     stopped: list[Stop] = []
-    active: dict[str, _Enrolled] = {}
+    active: dict[str, Progress] = {}
     handoff: dict[str, tuple[str, str]] = {}     # lead -> (campaign, why)
     waiting: set[str] = set()                    # finished a campaign, no-response wait not over
     tasks: list[Touch] = []
+    new_today: dict[str, int] = {}
 
     # 1. Where each enrolled lead stands: running, or stopped/finished with an outcome.
     for lid in enrolled_ids:
-        h = histories[lid]
-        cur = h.current
+        st = states[lid]
+        cur = st.progress
+        if cur.day == day:      # enrolments recorded today count towards max_new_per_day
+            new_today[cur.campaign] = new_today.get(cur.campaign, 0) + 1
         if cur.campaign not in campaigns:
             continue
         camp = campaigns[cur.campaign]
-        st = states[lid]
         if cur.stopped_by is not None:
             ev = cur.stopped_by.event
             if ev == "interested" and not cur.task_done:
@@ -284,7 +220,7 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
                                    f"said they are interested on {cur.stopped_by.day}: call back "
                                    f"(back in the funnel at {stage})"))
             elif ev == "not_interested":
-                _handoff(handoff, camp, "not_interested", lid, h, st, today)
+                _handoff(handoff, camp, "not_interested", lid, st)
             continue
         if len(cur.done) >= len(camp.steps):
             # No answer after the last step: wait as long as the last gap between steps
@@ -293,7 +229,7 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
             steps = camp.steps
             gap = steps[-1].day - steps[-2].day if len(steps) > 1 else 7
             if _offset(last, max(gap, 1), sending) <= today:
-                _handoff(handoff, camp, "no_response", lid, h, st, today)
+                _handoff(handoff, camp, "no_response", lid, st)
             else:
                 waiting.add(lid)   # still waiting for an answer: no other campaign takes it yet
             continue
@@ -307,11 +243,6 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         active[lid] = cur
 
     # 2. New enrolments: hand-offs, explicit campaigns, then audiences by priority.
-    new_today: dict[str, int] = {}
-    for lid in enrolled_ids:
-        cur = histories[lid].current
-        if cur.day == day:
-            new_today[cur.campaign] = new_today.get(cur.campaign, 0) + 1
     # Campaigns that may still enrol today through their audience, highest priority first.
     open_camps = [c for c in sorted(campaigns.values(), key=lambda c: (-c.priority, c.id))
                   if c.audience is not None and not c.paused and new_today.get(c.id, 0) < c.max_new_per_day]
@@ -319,8 +250,7 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         if lid in active or lid in waiting:
             continue
         st = states[lid]
-        h = histories.get(lid, _NOTHING)
-        cur = h.current
+        cur = st.progress
         if cur is not None and cur.day == day:
             continue  # enrolled earlier today: its touches come from its history
         if cur is not None and cur.stopped_by is not None and lid not in handoff \
@@ -330,11 +260,11 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         if lid in handoff:
             cid, why = handoff[lid]
             choice = (campaigns[cid], why)
-        elif st.lead.campaign in campaigns and _eligible(campaigns[st.lead.campaign], st, h, today, explicit=True):
+        elif st.lead.campaign in campaigns and _eligible(campaigns[st.lead.campaign], st, today, explicit=True):
             choice = (campaigns[st.lead.campaign], "named in leads.yaml")
         else:
             for camp in open_camps:
-                if in_audience(camp, st, today) and _eligible(camp, st, h, today, explicit=False):
+                if in_audience(camp, st, today) and _eligible(camp, st, today, explicit=False):
                     rank = order.get(lid)
                     choice = (camp, "matches its audience" + (f"; priority rank {rank}" if rank else ""))
                     new_today[camp.id] = new_today.get(camp.id, 0) + 1
@@ -348,7 +278,7 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
             continue
         variant = assign_variant(camp, lid)
         enrolments.append(Enrolment(lid, camp.id, variant, why))
-        active[lid] = _Enrolled(camp.id, day, variant)
+        active[lid] = Progress(camp.id, day, variant)
 
     # 3. Each active lead's next step, within the caps.
     touches: list[Touch] = []
@@ -359,7 +289,7 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         for rec in reversed(recs):
             if rec.day != day:
                 break
-            if rec.event in _COUNTS_AS_TOUCH:
+            if rec.event in COUNTS_AS_TOUCH:
                 recorded_today[rec.channel] = recorded_today.get(rec.channel, 0) + 1
     for lid in ranked_ids:
         cur = active.get(lid)
@@ -367,10 +297,10 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
             continue
         camp = campaigns[cur.campaign]
         st = states[lid]
-        h = histories.get(lid, _NOTHING)
         if cur.campaign and camp.paused:
             continue
-        if h.touched.get(day):
+        recent = touched.get(lid, _NO_TOUCHES)
+        if recent.get(day):
             continue  # one touch per lead per day
         step_i = next(i for i in range(len(camp.steps)) if i not in cur.done)
         due = _due_day(camp, cur, step_i, sending)
@@ -382,10 +312,10 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         if reason:
             skipped.append(Skip(lid, camp.id, step_i, step.channel, reason, tid, cur.day, cur.variant))
             continue
-        recent = sum(map(bool, h.touched.values()))      # touched holds the last 7 days only
-        if recent >= sending.per_lead_per_7_days:
+        days_touched = sum(map(bool, recent.values()))      # the last 7 days only
+        if days_touched >= sending.per_lead_per_7_days:
             deferred.append(Skip(lid, camp.id, step_i, step.channel,
-                                 f"{recent} touches in the last 7 days (limit {sending.per_lead_per_7_days})"))
+                                 f"{days_touched} touches in the last 7 days (limit {sending.per_lead_per_7_days})"))
             continue
         cap = sending.daily_caps.get(step.channel)
         if cap is not None and recorded_today.get(step.channel, 0) >= cap:
@@ -404,24 +334,23 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
                    tuple(deferred), tuple(stopped))
 
 
-def _handoff(handoff: dict, camp: Campaign, outcome: str, lid: str, h: _LeadHistory,
-             st: LeadState, today: dt.date) -> None:
+def _handoff(handoff: dict, camp: Campaign, outcome: str, lid: str, st: LeadState) -> None:
     rule = camp.outcomes.get(outcome)
     if rule is None or not rule.then or not st.contactable:
         return
-    if rule.then in h.past and rule.then != camp.id:
+    if rule.then in st.entered and rule.then != camp.id:
         return  # been there already; a recycle date can bring it back through its audience
     handoff[lid] = (rule.then, f"handed over from {camp.id} ({outcome.replace('_', ' ')})")
 
 
-def _eligible(camp: Campaign, st: LeadState, h: _LeadHistory, today: dt.date, *, explicit: bool) -> bool:
+def _eligible(camp: Campaign, st: LeadState, today: dt.date, *, explicit: bool) -> bool:
     if camp.paused or not st.contactable:
         return False
     if explicit and st.status in _FINISHED_STATUSES:
         return False
     if explicit and st.lead.recycle_on is not None and st.lead.recycle_on > today:
         return False
-    before = h.past.get(camp.id)
+    before = st.entered.get(camp.id)
     return before is None or _recycled_since(st, before, today)
 
 
@@ -437,7 +366,7 @@ def _offset(base: dt.date, days: int, sending: Sending) -> dt.date:
     return base + dt.timedelta(days=days)
 
 
-def _due_day(camp: Campaign, cur: _Enrolled, step_i: int, sending: Sending) -> dt.date:
+def _due_day(camp: Campaign, cur: Progress, step_i: int, sending: Sending) -> dt.date:
     """The step's day from enrolment; a late earlier step pushes it back by the same gap."""
     step = camp.steps[step_i]
     due = _offset(dt.date.fromisoformat(cur.day), step.day, sending)

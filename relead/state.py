@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Mapping
 
+from .enrolment import Progress, read_progress
 from .history import Record
 from .model import Lead, Model, Settings
 
@@ -38,6 +40,8 @@ class LeadState:
     last_response: Record | None
     enrolment: Record | None            # the latest `enrolled` record
     dead_review_on: dt.date | None      # out_of_scope recorded: when to look again
+    progress: Progress | None           # where the latest enrolment stands
+    entered: Mapping[str, str]          # campaign -> its last enrolment day
 
     @property
     def contactable(self) -> bool:
@@ -51,6 +55,7 @@ class LeadState:
 
 
 DEFAULT_REVIEW_DAYS = 365
+_NO_ENTRIES: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,7 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
     last_response = enrolment = None
     out_of_scope_on = None
     review_days = DEFAULT_REVIEW_DAYS
+    entered: Mapping[str, str] = _NO_ENTRIES
     if records:
         reached = dict(reached)
         for rec in records:
@@ -106,6 +112,9 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
                 continue
             if ev == "enrolled":
                 enrolment = rec
+                if entered is _NO_ENTRIES:
+                    entered = {}
+                entered[rec.campaign] = rec.enrolment or rec.day
                 continue
             if ev in ("attempting", "failed", "deferred", "skipped", "settled_not_sent"):
                 continue
@@ -143,7 +152,8 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
         email_usable=bool(lead.email) and lead.consent_email and not bounced and not email_stop,
         sms_usable=phone_usable and lead.consent_sms and not sms_stop,
         phone_usable=phone_usable, last_response=last_response, enrolment=enrolment,
-        dead_review_on=(out_of_scope_on + dt.timedelta(days=review_days)) if out_of_scope_on else None)
+        dead_review_on=(out_of_scope_on + dt.timedelta(days=review_days)) if out_of_scope_on else None,
+        progress=read_progress(records, enrolment) if enrolment is not None else None, entered=entered)
 
 
 def _reach(reached: dict, stage: str, day: dt.date, lost_on: dt.date | None) -> None:
