@@ -151,3 +151,34 @@ def test_the_form_carries_any_text_unchanged():
     [m] = server.messages
     assert m["Body"] == body and m["To"] == "+13125550123" and m["sid"] == sid
     assert m["MessagingServiceSid"] == "MG" + "1" * 32 and "From" not in m
+
+
+@pytest.mark.parametrize("per_second, groups", [(0, [24]), (100, [10, 10, 4]), (5, [1] * 24)])
+def test_attempting_groups_follow_the_rate_limit(make_repo, monkeypatch, per_second, groups):
+    """Unlimited, `attempting` is written in groups of `batch` (one append and fsync each); under a
+    rate limit a group holds a tenth of a second of sending, so a crash leaves few touches unknown."""
+    from relead.history import HistoryWriter
+    root = sms_repo(make_repo, 24)
+    d, p = plan(root)
+    written: list[int] = []     # `attempting` records in each append that has any
+    append = HistoryWriter.append
+
+    def counting_append(self, records):
+        records = list(records)
+        if any(r.event == "attempting" for r in records):
+            written.append(sum(r.event == "attempting" for r in records))
+        append(self, records)
+
+    async def sleep(seconds: float) -> None:    # the limiter's waits are not the subject here
+        pass
+
+    monkeypatch.setattr(HistoryWriter, "append", counting_append)
+    with TwilioServer() as server:
+        cfg = TwilioConfig(server.account_sid, server.auth_token, from_number="+13125550199",
+                           api_base=server.base)
+        result = asyncio.run(send_queue_async(
+            build_queue(p, d.model), d.model, root=root, email=None, sms=TwilioTransport(cfg),
+            now=dt.datetime.fromisoformat(NOW), sms_per_second=per_second, sleep=sleep, batch=64))
+    assert result.count("sent", "sms") == 24 == len(server.messages)
+    assert written == groups
+    assert touch_states(root) == {t: ["attempting", "sent"] for t in touch_states(root)}
