@@ -26,6 +26,7 @@ from functools import lru_cache
 from urllib.parse import urlencode
 
 import aiohttp
+from yarl import URL
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from ..config import TwilioConfig
@@ -69,6 +70,14 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
+@lru_cache(maxsize=256)
+def _url(url: str, base: str) -> URL:
+    """Parsed once: every message of a run posts to the same address."""
+    if base and url.startswith(TWILIO_BASE):
+        url = base + url[len(TWILIO_BASE):]
+    return URL(url)
+
+
 def _http_client(base: str, timeout: float, connections: int):
     from twilio.http import AsyncHttpClient
     from twilio.http.response import Response
@@ -78,14 +87,14 @@ def _http_client(base: str, timeout: float, connections: int):
 
         def __init__(self):
             super().__init__(_log, True, timeout)
+            # Twilio's API sets no cookies: a jar would be consulted on every request for nothing.
             self.session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=connections),
-                timeout=aiohttp.ClientTimeout(total=timeout))
+                timeout=aiohttp.ClientTimeout(total=timeout), cookie_jar=aiohttp.DummyCookieJar())
 
         async def request(self, method, url, params=None, data=None, headers=None, auth=None,
                           timeout=None, allow_redirects=False):
-            if base and url.startswith(TWILIO_BASE):
-                url = base + url[len(TWILIO_BASE):]
+            url = _url(url, base)
             headers = dict(headers or {})
             if auth is not None:
                 headers["Authorization"] = _basic(*auth)
@@ -98,7 +107,7 @@ def _http_client(base: str, timeout: float, connections: int):
                     code, message = _error(text)
                     raise _Retryable(resp.status, code or str(resp.status), message,
                                      _retry_after(resp.headers.get("Retry-After")))
-                return Response(resp.status, text, dict(resp.headers))
+                return Response(resp.status, text, resp.headers)
 
         async def close(self):
             await self.session.close()
