@@ -307,10 +307,10 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         if due > today:
             continue
         step = camp.steps[step_i]
-        tid = touch_id(lid, camp.id, cur.day, step_i)
         reason = _unreachable(step.channel, st)
         if reason:
-            skipped.append(Skip(lid, camp.id, step_i, step.channel, reason, tid, cur.day, cur.variant))
+            skipped.append(Skip(lid, camp.id, step_i, step.channel, reason, touch_id(lid, camp.id, cur.day, step_i),
+                                cur.day, cur.variant))
             continue
         days_touched = sum(map(bool, recent.values()))      # the last 7 days only
         if days_touched >= sending.per_lead_per_7_days:
@@ -325,7 +325,7 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         n = len(camp.steps)
         when = f"due {due}" if due < today else "due today"
         touches.append(Touch(
-            tid, lid, camp.id, cur.day, step_i, step.channel, camp.message_for(step, cur.variant),
+            touch_id(lid, camp.id, cur.day, step_i), lid, camp.id, cur.day, step_i, step.channel, camp.message_for(step, cur.variant),
             cur.variant, st.lead.owner, f"step {step_i + 1} of {n} of {camp.id} ({when})",
             first_sms=step.channel == "sms" and not cur.sms
             and not any(camp.steps[j].channel == "sms" for j in cur.done)))
