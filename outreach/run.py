@@ -4,9 +4,10 @@ The order of things for each touch that goes to a provider:
 
 1. ``attempting`` is appended to today's history file and fsynced before the touch is
    handed to a transport; a touch whose ``attempting`` is not on disk is never sent.
-   The writes are grouped (one fsync for ``batch`` touches, with the results finished
-   meanwhile), and at most ``batch`` touches are ever durable-but-not-yet-sent:
-   that, plus the sends in flight, is what a crash can leave unknown.
+   The writes are grouped (one fsync for a group of touches, with the results finished
+   meanwhile: ``batch`` touches, or a tenth of a second of sending under a rate limit),
+   and at most one group is ever durable-but-not-yet-sent: that, plus the sends in
+   flight, is what a crash can leave unknown.
 2. Touches go out concurrently over the transport's connections, each send retried
    on temporary failures with exponential backoff (or the provider's
    ``Retry-After``), at most ``attempts`` times, within the per-second limit.
@@ -336,10 +337,10 @@ class _Run:
             return
         async with transport:
             # Senders take touches in queue order. The one that reaches a touch whose `attempting`
-            # is not yet on disk writes the next `batch` of them (one append, one fsync, carrying
-            # the results finished meanwhile) while the others' sends are on the wire: at most
-            # `batch` touches are ever durable but not yet handed to the transport, which is what
-            # a crash can leave unknown beyond the sends in flight.
+            # is not yet on disk writes the next group of them (one append, one fsync, carrying
+            # the results finished meanwhile) while the others' sends are on the wire: at most one
+            # group is ever durable but not yet handed to the transport, which is what a crash can
+            # leave unknown beyond the sends in flight.
             taken = durable = 0
             group = self._group(channel)
             self.producing += 1
@@ -348,10 +349,11 @@ class _Run:
                 nonlocal taken, durable
                 while taken < len(items) and not self.paused:
                     if taken == durable:
-                        durable = min(len(items), taken + group)
+                        end = min(len(items), taken + group)
+                        self.journal.durable([self._rec("attempting", t) for t in items[taken:end]])
+                        durable = end       # only once on disk: a failed write sends nothing more
                         if durable == len(items):
                             self.producing -= 1     # results need not wait for another group
-                        self.journal.durable([self._rec("attempting", t) for t in items[taken:durable]])
                     t = items[taken]
                     taken += 1
                     # Built just before it is sent: a sender that answers its connection's reply

@@ -26,8 +26,8 @@ from functools import lru_cache
 from urllib.parse import urlencode
 
 import aiohttp
-from yarl import URL
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from yarl import URL
 
 from ..config import TwilioConfig
 from ..errors import DeliveryUnknown, PermanentDeliveryError, TemporaryDeliveryError
