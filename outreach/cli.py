@@ -31,6 +31,7 @@ from .transports import email_transport, sms_transport
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_DISK = 6        # history/ or outbox/ could not be written
 
 
 def _now_arg(text: str) -> dt.datetime:
@@ -179,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                        description="Send today's queue: email, SMS, tasks for owners; record every outcome "
                                    "in history/ and commit. Transports come from the environment or .env "
                                    "(docs/outreach.md). Exit 0; 1 invalid data; 2 bad configuration; "
-                                   "3 paused after too many failures; 4 queue not reviewed; 5 git failed.")
+                                   "3 paused after too many failures; 4 queue not reviewed; 5 git failed; "
+                                   "6 could not write history/ or outbox/.")
     _common(p)
     p.add_argument("--dry-run", action="store_true", help="render and print; send and record nothing")
     p.add_argument("--require-review", action="store_true",
@@ -212,5 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     except OutreachError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:      # a disk that is full or read-only: stop, and say what it means
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write{where}: {exc.strerror or exc}. Nothing more was sent. A touch recorded "
+              "`attempting` without a result is unknown: the next run's summary and the dashboard list it, "
+              "and `make record ... OUTCOME=sent|not_sent TOUCH=...` settles it once you know.", file=sys.stderr)
+        return EXIT_DISK
     except KeyboardInterrupt:
         return 130

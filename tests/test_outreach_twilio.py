@@ -182,3 +182,34 @@ def test_attempting_groups_follow_the_rate_limit(make_repo, monkeypatch, per_sec
     assert result.count("sent", "sms") == 24 == len(server.messages)
     assert written == groups
     assert touch_states(root) == {t: ["attempting", "sent"] for t in touch_states(root)}
+
+
+def test_a_history_write_that_fails_stops_sending_and_says_why(make_repo, twilio_env, monkeypatch, capsys):
+    """The disk fills after the first group: only that group's touches reach the provider, each
+    one recorded `attempting` first; the run ends with a clear message, not a traceback."""
+    import errno
+
+    from relead.history import HistoryWriter
+    root = sms_repo(make_repo, 30)
+    append, groups = HistoryWriter.append, []
+
+    def filling_append(self, records):
+        records = list(records)
+        if any(r.event == "attempting" for r in records):
+            groups.append(records)
+            if len(groups) > 1:
+                raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        append(self, records)
+
+    monkeypatch.setattr(HistoryWriter, "append", filling_append)
+    monkeypatch.setenv("OUTREACH_BATCH", "10")
+    with TwilioServer() as server:
+        twilio_env(server)
+        assert main(SEND + ["--root", str(root)]) == 6
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "No space left on device" in err and "Traceback" not in err
+    first = {r.touch for r in groups[0] if r.event == "attempting"}
+    assert len(first) == 10
+    attempted = {r[8] for r in history_events(root) if r[1] == "attempting"}
+    assert attempted == first
+    assert 0 < len(server.messages) <= 10      # nothing beyond the group that reached the disk

@@ -13,6 +13,7 @@ import base64
 import json
 import random
 import re
+import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -120,6 +121,12 @@ class _Handler(BaseHTTPRequestHandler):
         })
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):     # a client that hung up is no news
+            super().handle_error(request, client_address)
+
+
 class TwilioServer:
     def __init__(self, *, account_sid: str = "AC" + "0" * 32, auth_token: str = "test-token",
                  faults: Callable[[dict], object] | None = None, retry_after: int = 0):
@@ -129,7 +136,7 @@ class TwilioServer:
         self.messages: list[dict] = []
         self.requests = 0
         self.lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self
         self.port = self._httpd.server_address[1]
