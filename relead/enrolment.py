@@ -1,9 +1,10 @@
 """A lead's enrolments as its history tells them: the campaigns it has been through,
 and where the latest one stands.
 
-Derived once per lead with the rest of its state (:func:`relead.state.derive_state`,
-in the same pass over its records), so that planning a day reads only the last
-week of history: the planner is a function of this and a date.
+Derived once per lead with the rest of its state (:func:`relead.state.derive_state`:
+the campaigns in its pass over the lead's records, the latest enrolment's steps from
+the few records after it), so that planning a day reads only the last week of
+history: the planner is a function of this and a date.
 """
 
 from __future__ import annotations

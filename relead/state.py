@@ -1,4 +1,5 @@
-"""Each lead's derived state: status, funnel path and reachability, from leads.yaml and history/.
+"""Each lead's derived state: status, funnel path, reachability and where its latest
+enrolment stands, from leads.yaml and history/.
 
 A pure function of the model: ``derive_states(model)`` is what every later
 derivation (funnel, priorities, hygiene, the plan) starts from.
