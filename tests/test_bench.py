@@ -59,5 +59,7 @@ def test_outreach_bench_runs_every_contender_and_reports_every_bar(tmp_path):
         assert email[key] > 0
     for key in ("vs_create_async", "vs_create_async_relead_http", "vs_sequential_create"):
         assert sms[key] > 0
+    assert email["relay"]["messages"] == 12 and email["relay"]["vs_smtplib_reuse"] > 0
     text = format_results(res)
     assert text.count("(bar >= 0.8)") == 2 and text.count("(bar >= 5)") == 2
+    assert "a relay across a network" in text
