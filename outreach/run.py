@@ -201,7 +201,6 @@ class _Run:
         self.sleep = sleep
         self.layout = layout
         self.outcomes: list[Outcome] = []
-        self.ended: set[str] = set()
         self.started = False        # before sending starts, outcomes are written with the run's first records
         self.checked: list[Record] = []
         self._stamp_at: dt.datetime | None = None
@@ -229,7 +228,6 @@ class _Run:
         """Note an outcome; queue its records (nothing for unknown); maybe pause the run."""
         t = outcome.touch
         self.outcomes.append(outcome)
-        self.ended.add(t.touch)
         records = []
         if outcome.state != "unknown":
             records.append(self._rec(outcome.state, t, outcome.ref, outcome.note))
