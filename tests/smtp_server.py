@@ -8,7 +8,13 @@ arrived ("DATA"); it returns None (carry on), an SMTP reply such as
 connection without answering) or, at DATA only, ``"accept-drop"``: keep the
 message, then drop the connection before the 250, the nastiest case, where the
 client cannot know the message went through; or "hang": keep it and never answer.
-``ehlo=False`` makes it an old server that refuses EHLO and speaks only HELO.
+``ehlo=False`` makes it an old server that refuses EHLO and speaks only HELO;
+``pipelining=False`` one that does not offer PIPELINING (RFC 2920), which every
+mainstream relay offers and this server does by default. ``tls="starttls"`` offers
+STARTTLS (and then takes a login only over TLS), ``tls="tls"`` speaks TLS from the
+first byte; both with the certificate in ``tests/data/tls`` (``CERT``), which a
+client trusts through ``SSL_CERT_FILE``. ``secured`` says, per message kept,
+whether it came over TLS.
 """
 
 from __future__ import annotations
@@ -16,15 +22,19 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import ssl
 import threading
 from collections import Counter
 from email import message_from_bytes, policy
+from pathlib import Path
 from typing import Callable
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-__all__ = ["SmtpServer", "free_port", "random_faults"]
+__all__ = ["SmtpServer", "free_port", "random_faults", "CERT"]
+
+CERT = Path(__file__).parent / "data" / "tls" / "localhost.pem"     # for 127.0.0.1; key included
 
 
 def free_port() -> int:
@@ -74,6 +84,8 @@ class _Handler:
         if not self.owner.ehlo:            # an old server: HELO only
             return ["502 5.5.1 EHLO not implemented"]
         session.host_name = hostname
+        if self.owner.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -94,7 +106,7 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):
         what = self.owner.faults("DATA") if self.owner.faults else None
         if what == "accept-drop":
-            self.owner._accept(envelope)
+            self.owner._accept(server, envelope)
             self.owner.drops += 1
             server.transport.abort()
             return "250 OK"
@@ -103,29 +115,36 @@ class _Handler:
             server.transport.abort()
             return "421 4.4.2 dropped"
         if what == "hang":                     # keep the message, never answer in time
-            self.owner._accept(envelope)
+            self.owner._accept(server, envelope)
             await asyncio.sleep(30)
             return "250 OK"
         if what:
             return what
-        self.owner._accept(envelope)
+        self.owner._accept(server, envelope)
         return "250 2.0.0 OK queued"
 
 
 class SmtpServer:
     def __init__(self, *, faults: Callable[[str], str | None] | None = None,
-                 login: tuple[str, str] | None = None, ehlo: bool = True):
+                 login: tuple[str, str] | None = None, ehlo: bool = True, pipelining: bool = True,
+                 tls: str | None = None):
         self.faults = faults
         self.ehlo = ehlo
+        self.pipelining = pipelining
         self.login = login
         self.messages: list[tuple[str, tuple[str, ...], bytes]] = []
+        self.secured: list[bool] = []
         self.drops = 0
         self.logins: list[str] = []
         self._lock = threading.Lock()
         self.port = free_port()
-        kwargs = {}
+        kwargs: dict = {}
         if login is not None:
-            kwargs = dict(authenticator=self._authenticate, auth_require_tls=False)
+            kwargs = dict(authenticator=self._authenticate, auth_require_tls=tls == "starttls")
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(CERT)
+            kwargs["tls_context" if tls == "starttls" else "ssl_context"] = context
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
                                       decode_data=False, **kwargs)
 
@@ -136,9 +155,10 @@ class SmtpServer:
             self.logins.append(auth_data.login.decode())
         return AuthResult(success=ok, handled=False)
 
-    def _accept(self, envelope) -> None:
+    def _accept(self, server, envelope) -> None:
         with self._lock:
             self.messages.append((envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content)))
+            self.secured.append(server.transport.get_extra_info("ssl_object") is not None)
 
     def start(self) -> "SmtpServer":
         self._controller.start()

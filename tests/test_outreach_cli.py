@@ -251,32 +251,6 @@ def test_config_from_env_and_dotenv(tmp_path):
     assert plain.smtp is None and plain.twilio is None
 
 
-def test_smtp_security_maps_to_aiosmtplib_options(monkeypatch):
-    """none must pass start_tls=False: aiosmtplib upgrades by itself whenever it is offered."""
-    import asyncio
-
-    from outreach.config import SmtpConfig
-    from outreach.errors import TemporaryDeliveryError
-    from outreach.transports.email_smtp import SmtpTransport
-    captured = []
-
-    class FakeSMTP:
-        def __init__(self, **kw):
-            captured.append(kw)
-
-        async def connect(self):
-            raise OSError("refused")
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr("outreach.transports.email_smtp.aiosmtplib.SMTP", FakeSMTP)
-    for security in ("none", "starttls", "tls"):
-        with pytest.raises(TemporaryDeliveryError):
-            asyncio.run(SmtpTransport(SmtpConfig("h", 25, security))._connect())
-    assert [(c["start_tls"], c["use_tls"]) for c in captured] == [(False, False), (True, False), (False, True)]
-
-
 def test_a_subject_with_a_line_break_is_refused_and_recorded(make_repo, capsys):
     files = {"content/messages/custom.md": "---\nsubject: \"About {{ lead.notes }}\"\n---\n{{ campaign.hook }}\n"}
     leads = "leads:\n" + lead_yaml(1, notes='"fine"') + lead_yaml(2, notes='"one\\nBcc: victim@example.com"')

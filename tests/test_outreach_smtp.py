@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from collections import Counter
@@ -9,10 +10,15 @@ from collections import Counter
 import pytest
 
 from outreach.cli import main
+from outreach.config import SmtpConfig
+from outreach.errors import (DeliveryError, PermanentDeliveryError, RecipientRejected,
+                             TemporaryDeliveryError)
+from outreach.transports import OutgoingEmail
+from outreach.transports.email_smtp import SmtpTransport
 from outreach.queue import queue_path, read_queue
 from tests.outreach_helpers import (DAY, NOW, history_events, lead_yaml, leads_text, outreach_repo,
                                     settings_text, touch_states)
-from tests.smtp_server import SmtpServer, random_faults
+from tests.smtp_server import CERT, SmtpServer, random_faults
 
 SEND = ["send", "--today", DAY, "--now", NOW, "--no-commit"]
 TOUCH_EVENTS = {"attempting", "sent", "failed", "deferred", "skipped", "settled_sent", "settled_not_sent"}
@@ -102,10 +108,11 @@ def test_a_wrong_password_defers_instead_of_failing(make_repo, smtp_env, monkeyp
     assert "login refused" in capsys.readouterr().out
 
 
-def test_random_faults_each_touch_ends_in_one_state_and_nothing_twice(make_repo, smtp_env):
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_random_faults_each_touch_ends_in_one_state_and_nothing_twice(make_repo, smtp_env, pipelining):
     settings = settings_text().replace("max_failure_share: 0.2", "max_failure_share: 0.9")
     root = outreach_repo(make_repo, leads_text(150), settings=settings)
-    with SmtpServer(faults=random_faults(7)) as server:
+    with SmtpServer(faults=random_faults(7), pipelining=pipelining) as server:
         smtp_env(server, OUTREACH_ATTEMPTS="5", SMTP_CONNECTIONS="4", OUTREACH_BATCH="16")
         assert main(SEND + ["--root", str(root)]) == 0
         first = Counter(server.message_ids())
@@ -170,20 +177,122 @@ def test_a_timeout_after_data_is_unknown_then_settled_and_never_resent(make_repo
         assert "still unknown" not in capsys.readouterr().out and server.count() == 3
 
 
+# -- the transport on its own: one connection, messages sent in turn ---------------------------------
+
+def _email(touch: str) -> OutgoingEmail:
+    return OutgoingEmail(touch, "sam@northwind.example", ("pat@acme.example",),
+                         b"Message-ID: <" + touch.encode() + b".relead@northwind.example>\r\nSubject: hi\r\n\r\n"
+                         b"Hello\r\n.hidden dot\r\n.\r\n")
+
+
+def _send_each(port: int, touches: list[str], security: str = "none", **cfg) -> list:
+    """Send one message per touch through one connection: each Message-ID, or the error raised."""
+    async def main() -> list:
+        out = []
+        async with SmtpTransport(SmtpConfig("127.0.0.1", port, security, connections=1, **cfg)) as transport:
+            for touch in touches:
+                try:
+                    out.append(await transport.send(_email(touch)))
+                except DeliveryError as exc:
+                    out.append(exc)
+        return out
+    return asyncio.run(main())
+
+
 def test_a_server_that_refuses_ehlo_gets_helo_and_the_message():
-    import asyncio
-
-    from outreach.config import SmtpConfig
-    from outreach.transports import OutgoingEmail
-    from outreach.transports.email_smtp import SmtpTransport
-
-    async def send(port: int) -> str:
-        async with SmtpTransport(SmtpConfig("127.0.0.1", port, "none", connections=1)) as transport:
-            return await transport.send(OutgoingEmail(
-                "t1", "sam@northwind.example", ("pat@acme.example",),
-                b"Message-ID: <t1.relead@northwind.example>\r\nSubject: hi\r\n\r\nHello\r\n"))
-
     with SmtpServer(ehlo=False) as server:
-        ref = asyncio.run(send(server.port))
-        assert ref == "<t1.relead@northwind.example>"
+        assert _send_each(server.port, ["t1"]) == ["<t1.relead@northwind.example>"]
         assert [(f, r) for f, r, _ in server.messages] == [("sam@northwind.example", ("pat@acme.example",))]
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_the_data_arrives_dot_stuffed_and_whole(pipelining):
+    with SmtpServer(pipelining=pipelining) as server:
+        assert _send_each(server.port, ["t1", "t2"]) == [f"<t{i}.relead@northwind.example>" for i in (1, 2)]
+        assert [data for _f, _r, data in server.messages] == [_email(t).data for t in ("t1", "t2")]
+
+
+async def _batching_smtp(replies: dict[str, str], seen: dict[str, list]):
+    """A bare SMTP server that answers MAIL, RCPT and DATA only once DATA has arrived. RFC 2920
+    lets a server hold its replies to a group like this, so a client that waited for each reply
+    before writing the next command would wait here until it timed out."""
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen["connections"].append(1)
+        writer.write(b"220 batching ESMTP\r\n")
+        group: list[str] = []
+        while line := await reader.readline():
+            verb = line[:4].decode().upper()
+            if verb in ("EHLO", "HELO"):
+                writer.write(b"250-batching\r\n250 PIPELINING\r\n")
+            elif verb == "QUIT":
+                writer.write(b"221 bye\r\n")
+                break
+            elif (group := group + [verb])[-1] == "DATA":
+                seen["groups"].append(group)
+                group = []
+                writer.write("".join(replies[v] + "\r\n" for v in ("MAIL", "RCPT", "DATA")).encode())
+                if replies["DATA"].startswith("354"):
+                    body = b""
+                    while (line := await reader.readline()) not in (b".\r\n", b""):
+                        body += line
+                    if line:
+                        seen["messages"].append(body)
+                        writer.write(b"250 queued\r\n")
+        writer.close()
+    return await asyncio.start_server(session, "127.0.0.1", 0)
+
+
+@pytest.mark.parametrize("mail, rcpt, data, error, code", [
+    ("250 OK", "250 OK", "354 go ahead", None, None),
+    ("250 OK", "550 5.1.1 no such user", "554 5.5.1 no valid recipients", RecipientRejected, "550"),
+    # a lax server that takes DATA with no recipient left: the message must not follow
+    ("250 OK", "550 5.1.1 no such user", "354 go ahead", RecipientRejected, "550"),
+    ("451 4.3.0 try again later", "503 5.5.1 MAIL first", "503 5.5.1 RCPT first", TemporaryDeliveryError, "451"),
+    ("250 OK", "450 4.2.1 mailbox busy", "554 5.5.1 no valid recipients", TemporaryDeliveryError, "450"),
+    ("250 OK", "250 OK", "554 5.7.1 rejected", PermanentDeliveryError, "554"),
+])
+def test_pipelining_writes_mail_rcpt_and_data_at_once_and_reads_every_reply(mail, rcpt, data, error, code):
+    seen: dict[str, list] = {"connections": [], "groups": [], "messages": []}
+    replies = {"MAIL": mail, "RCPT": rcpt, "DATA": data}
+
+    async def main() -> list:
+        server = await _batching_smtp(replies, seen)
+        try:
+            port = server.sockets[0].getsockname()[1]
+            return await asyncio.to_thread(_send_each, port, ["t1", "t2"], timeout=5)
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    results = asyncio.run(main())
+    assert seen["groups"] == [["MAIL", "RCPT", "DATA"]] * 2
+    if error is None:
+        assert results == ["<t1.relead@northwind.example>", "<t2.relead@northwind.example>"]
+        assert len(seen["messages"]) == 2 and len(seen["connections"]) == 1      # one connection, reused
+        assert seen["messages"][0].endswith(b"Hello\r\n..hidden dot\r\n..\r\n")
+    else:
+        assert [(type(r), r.code) for r in results] == [(error, code)] * 2
+        assert seen["messages"] == [] and len(seen["connections"]) == 2      # dropped after a refusal
+
+
+# -- TLS, with a real certificate --------------------------------------------------------------------
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_starttls_and_tls_check_the_certificate_and_secure_the_login(security, monkeypatch):
+    login = ("relead", "s3cret")
+    with SmtpServer(tls=security, login=login) as server:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        refused = _send_each(server.port, ["t0"], security, username=login[0], password=login[1])
+        assert isinstance(refused[0], TemporaryDeliveryError) and "cannot connect" in str(refused[0])
+        monkeypatch.setenv("SSL_CERT_FILE", str(CERT))      # now the certificate is trusted
+        sent = _send_each(server.port, ["t1", "t2"], security, username=login[0], password=login[1])
+        assert sent == ["<t1.relead@northwind.example>", "<t2.relead@northwind.example>"]
+        assert server.secured == [True, True] and server.logins == ["relead"]
+
+
+def test_security_none_stays_plain_even_when_the_server_offers_starttls(monkeypatch):
+    """aiosmtplib upgrades by itself whenever STARTTLS is offered; SMTP_SECURITY=none must not."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(CERT))
+    with SmtpServer(tls="starttls") as server:
+        assert _send_each(server.port, ["t1"], "none") == ["<t1.relead@northwind.example>"]
+        assert server.secured == [False]

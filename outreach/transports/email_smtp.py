@@ -1,7 +1,14 @@
-"""Email over SMTP with aiosmtplib: a pool of connections, each reused for many messages.
+"""Email over SMTP: a pool of connections, each reused for many messages, pipelined when offered.
 
 ``concurrency`` connections (``SMTP_CONNECTIONS``) are opened as needed and kept;
 a connection that saw an error is closed and the next message gets a fresh one.
+aiosmtplib opens each connection, secures it (``SMTP_SECURITY``) and logs in; then
+:class:`_Connection` takes the socket over for the transactions. When the server
+offers PIPELINING (RFC 2920; every mainstream relay does) it writes MAIL, RCPT and
+DATA at once and reads their replies in order: two round trips a message instead of
+four, which is what a relay across a network makes a run wait for. aiosmtplib's own
+protocol reads one reply per command written, so it cannot do that.
+
 How each failure is classed (SPEC 6):
 
 * a 4xx reply, a refused or dropped connection before the message data went out, and
@@ -9,8 +16,8 @@ How each failure is classed (SPEC 6):
   :class:`TemporaryDeliveryError` (the sender retries on a fresh connection);
 * a 5xx reply: :class:`PermanentDeliveryError`; on RCPT, :class:`RecipientRejected`
   (the address bounced);
-* a drop or timeout once DATA has started: :class:`DeliveryUnknown`. The server
-  may have taken the message, so it is never retried.
+* a drop or timeout once the message data went out: :class:`DeliveryUnknown`. The
+  server may have taken the message, so it is never retried.
 
 ``SMTP_SECURITY=none`` passes ``start_tls=False``: aiosmtplib would otherwise
 upgrade by itself whenever the server offers STARTTLS.
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import deque
 
 import aiosmtplib
 from aiosmtplib import errors as E
@@ -33,10 +41,84 @@ from ..transports import OutgoingEmail
 __all__ = ["SmtpTransport"]
 
 _MID = re.compile(rb"^Message-ID: (<[^>\r\n]+>)", re.MULTILINE)
+_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+_LONGEST_REPLY = 65536
+_EXPECTED = {"MAIL": (250,), "RCPT": (250, 251), "DATA": (354,), "message": (250,)}
 
 
-def _reply(exc: E.SMTPResponseException) -> str:
-    return f"{exc.code} {exc.message}".strip()
+class _Refused(Exception):
+    def __init__(self, stage: str, code: int, text: str):
+        super().__init__(f"{code} {text}".strip())
+        self.stage, self.code = stage, code
+
+
+class _Connection(asyncio.Protocol):
+    """One connection's replies, kept in order until asked for, so commands can be pipelined."""
+
+    def __init__(self, client: aiosmtplib.SMTP):
+        self.pipelining = client.supports_extension("pipelining")
+        self._buffer = b""
+        self._lines: list[str] = []          # a multi-line reply read so far
+        self._replies: deque[tuple[int, str]] = deque()
+        self._waiter: asyncio.Future | None = None
+        self._lost = ""
+        self.transport = client.transport
+        self.transport.set_protocol(self)
+
+    @property
+    def is_open(self) -> bool:
+        return not self._lost and not self.transport.is_closing()
+
+    def data_received(self, data: bytes) -> None:
+        *lines, self._buffer = (self._buffer + data).split(b"\n")
+        if len(self._buffer) > _LONGEST_REPLY:
+            lines.append(b"")       # garbled: no server writes a reply line this long
+        for line in lines:
+            code = line[:3]
+            if not code.isdigit() or line[3:4] not in (b"-", b" ", b"\r", b""):
+                self._lost = f"a garbled reply: {line[:40]!r}"
+                self.transport.abort()
+                break
+            self._lines.append(line[4:].rstrip(b"\r").decode("utf-8", "replace"))
+            if line[3:4] != b"-":
+                self._replies.append((int(code), " ".join(self._lines)))
+                self._lines = []
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._lost = self._lost or "closed by the server"
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = self._lost or "connection lost"
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def write(self, data: bytes) -> None:
+        if not self.is_open:
+            raise ConnectionResetError(self._lost or "connection closed")
+        self.transport.write(data)
+
+    async def reply(self) -> tuple[int, str]:
+        while not self._replies:
+            if self._lost:
+                raise ConnectionResetError(self._lost)
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        return self._replies.popleft()
+
+    async def quit(self) -> None:
+        self.write(b"QUIT\r\n")
+        await self.reply()
+        self.close()
+
+    def close(self) -> None:
+        self.transport.close()
 
 
 class SmtpTransport:
@@ -44,7 +126,7 @@ class SmtpTransport:
         self.config = config
         self.concurrency = config.connections
         self._idle: asyncio.LifoQueue | None = None
-        self._open: set[aiosmtplib.SMTP] = set()
+        self._open: set[_Connection] = set()
 
     async def __aenter__(self) -> "SmtpTransport":
         self._idle = asyncio.LifoQueue()
@@ -53,14 +135,14 @@ class SmtpTransport:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        clients, self._open = list(self._open), set()
-        for client in clients:
+        connections, self._open = list(self._open), set()
+        for conn in connections:
             try:
-                await asyncio.wait_for(client.quit(), timeout=2)
-            except (E.SMTPException, OSError, asyncio.TimeoutError):
-                client.close()
+                await asyncio.wait_for(conn.quit(), timeout=2)
+            except (OSError, asyncio.TimeoutError):
+                conn.close()
 
-    async def _connect(self) -> aiosmtplib.SMTP:
+    async def _connect(self) -> _Connection:
         cfg = self.config
         client = aiosmtplib.SMTP(
             hostname=cfg.host, port=cfg.port, timeout=cfg.timeout,
@@ -68,7 +150,7 @@ class SmtpTransport:
             username=cfg.username or None, password=cfg.password or None)
         try:
             await client.connect()
-            if client.is_ehlo_or_helo_needed:     # the transaction below goes to the protocol directly
+            if client.is_ehlo_or_helo_needed:     # the transactions below do not go through aiosmtplib
                 try:
                     await client.ehlo()
                 except E.SMTPHeloError:
@@ -81,69 +163,69 @@ class SmtpTransport:
             what = (f"SMTP login refused ({code})" if isinstance(exc, E.SMTPAuthenticationError)
                     else f"cannot connect to {cfg.host}:{cfg.port} ({exc.__class__.__name__} {code})")
             raise TemporaryDeliveryError(what, code=code) from None
-        self._open.add(client)
-        return client
+        conn = _Connection(client)
+        self._open.add(conn)
+        return conn
 
-    def _drop(self, client: aiosmtplib.SMTP | None) -> None:
-        if client is not None:
-            self._open.discard(client)
-            client.close()
+    def _drop(self, conn: _Connection | None) -> None:
+        if conn is not None:
+            self._open.discard(conn)
+            conn.close()
 
     async def send(self, message: OutgoingEmail) -> str:
         assert self._idle is not None, "use the transport as `async with`"
-        client = await self._idle.get()
+        conn = await self._idle.get()
         try:
-            if client is None or not client.is_connected:
-                self._drop(client)
-                client = None
-                client = await self._connect()
-            ref = await self._transaction(client, message)
-            return ref
+            if conn is None or not conn.is_open:
+                self._drop(conn)
+                conn = None
+                conn = await self._connect()
+            await self._transaction(conn, message)
         except BaseException:
-            self._drop(client)
-            client = None
+            self._drop(conn)
+            conn = None
             raise
         finally:
-            self._idle.put_nowait(client)
+            self._idle.put_nowait(conn)
+        m = _MID.search(message.data)
+        return m.group(1).decode("ascii") if m else message.id
 
-    async def _transaction(self, client: aiosmtplib.SMTP, message: OutgoingEmail) -> str:
-        # The commands go straight to aiosmtplib's protocol with one deadline for the whole
-        # transaction: its SMTP.mail()/rcpt() re-parse each address (checked when the data was
-        # loaded) and arm a timer per reply, which together cost as much as our own
-        # bookkeeping per message.
-        proto = client.protocol
+    async def _transaction(self, conn: _Connection, message: OutgoingEmail) -> None:
+        commands = [("MAIL", b"MAIL FROM:" + _path(message.sender) + b"\r\n"),
+                    *(("RCPT", b"RCPT TO:" + _path(rcpt) + b"\r\n") for rcpt in message.recipients),
+                    ("DATA", b"DATA\r\n")]
         stage = "MAIL"
         try:
-            if proto is None:
-                raise E.SMTPServerDisconnected("not connected")
             async with asyncio.timeout(self.config.timeout):
-                reply = await proto.execute_command(b"MAIL", b"FROM:" + _path(message.sender))
-                if reply.code != 250:
-                    raise E.SMTPSenderRefused(reply.code, reply.message, message.sender)
-                stage = "RCPT"
-                for rcpt in message.recipients:
-                    reply = await proto.execute_command(b"RCPT", b"TO:" + _path(rcpt))
-                    if reply.code not in (250, 251):
-                        raise E.SMTPRecipientRefused(reply.code, reply.message, rcpt)
-                stage = "DATA"
-                await proto.execute_data_command(message.data)
-        except E.SMTPRecipientRefused as exc:
-            if 500 <= exc.code < 600:
-                raise RecipientRejected(f"recipient refused: {_reply(exc)}", code=str(exc.code)) from None
-            raise TemporaryDeliveryError(f"recipient deferred: {_reply(exc)}", code=str(exc.code)) from None
-        except E.SMTPResponseException as exc:
-            what = f"{stage} refused: {_reply(exc)}"
-            if 500 <= exc.code < 600:
-                raise PermanentDeliveryError(what, code=str(exc.code)) from None
-            raise TemporaryDeliveryError(what, code=str(exc.code)) from None
-        except (E.SMTPServerDisconnected, E.SMTPTimeoutError, OSError, asyncio.TimeoutError) as exc:
-            if stage == "DATA":
+                if conn.pipelining:
+                    conn.write(b"".join(command for _stage, command in commands))
+                # Every reply is read in order, so the first refusal is the one reported; the
+                # connection is then dropped, which ends the transaction before any data went out.
+                for stage, command in commands:
+                    if not conn.pipelining:
+                        conn.write(command)
+                    code, text = await conn.reply()
+                    if code not in _EXPECTED[stage]:
+                        raise _Refused(stage, code, text)
+                stage = "message"
+                conn.write(_dot_stuffed(message.data))
+                code, text = await conn.reply()
+                if code not in _EXPECTED[stage]:
+                    raise _Refused("DATA", code, text)
+        except _Refused as exc:
+            permanent = 500 <= exc.code < 600
+            if exc.stage == "RCPT":
+                if permanent:
+                    raise RecipientRejected(f"recipient refused: {exc}", code=str(exc.code)) from None
+                raise TemporaryDeliveryError(f"recipient deferred: {exc}", code=str(exc.code)) from None
+            error = PermanentDeliveryError if permanent else TemporaryDeliveryError
+            raise error(f"{exc.stage} refused: {exc}", code=str(exc.code)) from None
+        except (OSError, TimeoutError) as exc:
+            if stage == "message":
                 raise DeliveryUnknown(f"connection lost during DATA ({exc.__class__.__name__}): "
                                       "the server may have the message", code="data") from None
             raise TemporaryDeliveryError(f"connection lost at {stage} ({exc.__class__.__name__})",
                                          code="disconnect") from None
-        m = _MID.search(message.data)
-        return m.group(1).decode("ascii") if m else message.id
 
 
 def _path(address: str) -> bytes:
@@ -151,3 +233,10 @@ def _path(address: str) -> bytes:
     if not valid_email(address):      # loading checked every address; this is the last guard
         raise PermanentDeliveryError(f"not a usable address: {address!r}", code="address")
     return b"<" + address.encode("ascii") + b">"
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The message as DATA sends it (RFC 5321 4.5.2): CRLF line ends, a leading dot doubled, the
+    final lone dot."""
+    data = _LEADING_DOT.sub(b"..", _LINE_ENDS.sub(b"\r\n", data))
+    return data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
