@@ -12,8 +12,9 @@ client cannot know the message went through; or "hang": keep it and never answer
 ``pipelining=False`` one that does not offer PIPELINING (RFC 2920), which every
 mainstream relay offers and this server does by default. ``tls="starttls"`` offers
 STARTTLS (and then takes a login only over TLS), ``tls="tls"`` speaks TLS from the
-first byte; both with the certificate in ``tests/data/tls`` (``CERT``), which a
-client trusts through ``SSL_CERT_FILE``. ``secured`` says, per message kept,
+first byte; both with the certificate in ``tests/data/tls/localhost.pem``, signed by
+a test authority (``CA``, whose key was thrown away) that a client trusts through
+``SSL_CERT_FILE``. ``secured`` says, per message kept,
 whether it came over TLS.
 """
 
@@ -32,9 +33,10 @@ from typing import Callable
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-__all__ = ["SmtpServer", "free_port", "random_faults", "CERT"]
+__all__ = ["SmtpServer", "free_port", "random_faults", "CA"]
 
-CERT = Path(__file__).parent / "data" / "tls" / "localhost.pem"     # for 127.0.0.1; key included
+_TLS = Path(__file__).parent / "data" / "tls"
+CA = _TLS / "ca.pem"
 
 
 def free_port() -> int:
@@ -143,7 +145,7 @@ class SmtpServer:
             kwargs = dict(authenticator=self._authenticate, auth_require_tls=tls == "starttls")
         if tls:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(CERT)
+            context.load_cert_chain(_TLS / "localhost.pem")     # for 127.0.0.1; key included
             kwargs["tls_context" if tls == "starttls" else "ssl_context"] = context
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
                                       decode_data=False, **kwargs)

@@ -18,7 +18,7 @@ from outreach.transports.email_smtp import SmtpTransport
 from outreach.queue import queue_path, read_queue
 from tests.outreach_helpers import (DAY, NOW, history_events, lead_yaml, leads_text, outreach_repo,
                                     settings_text, touch_states)
-from tests.smtp_server import CERT, SmtpServer, random_faults
+from tests.smtp_server import CA, SmtpServer, random_faults
 
 SEND = ["send", "--today", DAY, "--now", NOW, "--no-commit"]
 TOUCH_EVENTS = {"attempting", "sent", "failed", "deferred", "skipped", "settled_sent", "settled_not_sent"}
@@ -284,7 +284,7 @@ def test_starttls_and_tls_check_the_certificate_and_secure_the_login(security, m
         monkeypatch.delenv("SSL_CERT_FILE", raising=False)
         refused = _send_each(server.port, ["t0"], security, username=login[0], password=login[1])
         assert isinstance(refused[0], TemporaryDeliveryError) and "cannot connect" in str(refused[0])
-        monkeypatch.setenv("SSL_CERT_FILE", str(CERT))      # now the certificate is trusted
+        monkeypatch.setenv("SSL_CERT_FILE", str(CA))      # now the certificate is trusted
         sent = _send_each(server.port, ["t1", "t2"], security, username=login[0], password=login[1])
         assert sent == ["<t1.relead@northwind.example>", "<t2.relead@northwind.example>"]
         assert server.secured == [True, True] and server.logins == ["relead"]
@@ -292,7 +292,7 @@ def test_starttls_and_tls_check_the_certificate_and_secure_the_login(security, m
 
 def test_security_none_stays_plain_even_when_the_server_offers_starttls(monkeypatch):
     """aiosmtplib upgrades by itself whenever STARTTLS is offered; SMTP_SECURITY=none must not."""
-    monkeypatch.setenv("SSL_CERT_FILE", str(CERT))
+    monkeypatch.setenv("SSL_CERT_FILE", str(CA))
     with SmtpServer(tls="starttls") as server:
         assert _send_each(server.port, ["t1"], "none") == ["<t1.relead@northwind.example>"]
         assert server.secured == [False]
