@@ -9,7 +9,7 @@
   connections sending the same bytes, and against a sequential ``smtplib`` loop
   (one connection reused, and a new connection per message, the way naive
   scripts do it). Twice: on loopback, where CPU is the only cost and the sink's
-  own CPU caps every client (even bare aiosmtplib is about 2x smtplib there), and
+  own CPU caps every client (even bare aiosmtplib is under 2x smtplib there), and
   with the sink 2 ms a round trip away, a relay on the network, which is what a
   real run waits for. The 0.8x bar is judged on loopback (it is about our
   overhead), the 5x bar through the relay (it is about hiding round trips);
