@@ -185,18 +185,20 @@ def _email(touch: str) -> OutgoingEmail:
                          b"Hello\r\n.hidden dot\r\n.\r\n")
 
 
-def _send_each(port: int, touches: list[str], security: str = "none", **cfg) -> list:
+async def _sending(port: int, touches: list[str], security: str = "none", **cfg) -> list:
     """Send one message per touch through one connection: each Message-ID, or the error raised."""
-    async def main() -> list:
-        out = []
-        async with SmtpTransport(SmtpConfig("127.0.0.1", port, security, connections=1, **cfg)) as transport:
-            for touch in touches:
-                try:
-                    out.append(await transport.send(_email(touch)))
-                except DeliveryError as exc:
-                    out.append(exc)
-        return out
-    return asyncio.run(main())
+    out = []
+    async with SmtpTransport(SmtpConfig("127.0.0.1", port, security, connections=1, **cfg)) as transport:
+        for touch in touches:
+            try:
+                out.append(await transport.send(_email(touch)))
+            except DeliveryError as exc:
+                out.append(exc)
+    return out
+
+
+def _send_each(port: int, touches: list[str], security: str = "none", **cfg) -> list:
+    return asyncio.run(_sending(port, touches, security, **cfg))
 
 
 def test_a_server_that_refuses_ehlo_gets_helo_and_the_message():
@@ -217,7 +219,13 @@ async def _batching_smtp(replies: dict[str, str], seen: dict[str, list]):
     lets a server hold its replies to a group like this, so a client that waited for each reply
     before writing the next command would wait here until it timed out."""
     async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        seen["connections"].append(1)
+        seen["connections"].append(asyncio.current_task())
+        try:
+            await converse(reader, writer)
+        finally:
+            writer.close()
+
+    async def converse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"220 batching ESMTP\r\n")
         group: list[str] = []
         while line := await reader.readline():
@@ -238,7 +246,6 @@ async def _batching_smtp(replies: dict[str, str], seen: dict[str, list]):
                     if line:
                         seen["messages"].append(body)
                         writer.write(b"250 queued\r\n")
-        writer.close()
     return await asyncio.start_server(session, "127.0.0.1", 0)
 
 
@@ -259,10 +266,10 @@ def test_pipelining_writes_mail_rcpt_and_data_at_once_and_reads_every_reply(mail
         server = await _batching_smtp(replies, seen)
         try:
             port = server.sockets[0].getsockname()[1]
-            return await asyncio.to_thread(_send_each, port, ["t1", "t2"], timeout=5)
+            return await _sending(port, ["t1", "t2"], timeout=5)
         finally:
             server.close()
-            await server.wait_closed()
+            await asyncio.gather(*seen["connections"])     # each ends when the client hangs up
 
     results = asyncio.run(main())
     assert seen["groups"] == [["MAIL", "RCPT", "DATA"]] * 2

@@ -63,6 +63,7 @@ class _Connection(asyncio.Protocol):
         self._replies: deque[tuple[int, str]] = deque()
         self._waiter: asyncio.Future | None = None
         self._lost = ""
+        self._gone = asyncio.get_running_loop().create_future()      # set once the socket is closed
         self.transport = client.transport
         self.transport.set_protocol(self)
 
@@ -94,6 +95,8 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = self._lost or "connection lost"
         self._wake()
+        if not self._gone.done():
+            self._gone.set_result(None)
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -113,12 +116,16 @@ class _Connection(asyncio.Protocol):
         return self._replies.popleft()
 
     async def quit(self) -> None:
+        """Say goodbye, then wait until the socket is closed: closing TLS takes a round trip, and a
+        run that ended first would leave the socket open."""
         self.write(b"QUIT\r\n")
         await self.reply()
-        self.close()
-
-    def close(self) -> None:
         self.transport.close()
+        await self._gone
+
+    def abort(self) -> None:
+        """Close at once: the connection saw an error, or would not say goodbye in time."""
+        self.transport.abort()
 
 
 class SmtpTransport:
@@ -140,7 +147,7 @@ class SmtpTransport:
             try:
                 await asyncio.wait_for(conn.quit(), timeout=2)
             except (OSError, asyncio.TimeoutError):
-                conn.close()
+                conn.abort()
 
     async def _connect(self) -> _Connection:
         cfg = self.config
@@ -170,7 +177,7 @@ class SmtpTransport:
     def _drop(self, conn: _Connection | None) -> None:
         if conn is not None:
             self._open.discard(conn)
-            conn.close()
+            conn.abort()
 
     async def send(self, message: OutgoingEmail) -> str:
         assert self._idle is not None, "use the transport as `async with`"
