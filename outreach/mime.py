@@ -167,8 +167,8 @@ class Layout:
                "unsubscribe_email": sender.unsubscribe_email or sender.email}
         try:
             return (self._text.render(ctx, body=text), self._html.render(ctx, body=Markup(html)))
-        except jinja2.TemplateError as exc:
-            raise RenderError(f"email layout: {exc}") from None
+        except Exception as exc:    # the layout is the team's template: a fault is this touch's, not the run's
+            raise RenderError(f"email layout: {exc} ({exc.__class__.__name__})") from None
 
 
 def _flat(template: jinja2.Template) -> jinja2.Template:

@@ -108,6 +108,8 @@ def build_queue(plan: DayPlan, model: Model, *, renderer: Renderer | None = None
                 items.append(QueuedTouch(**base, text=renderer.task(t)))
         except RenderError as exc:
             items.append(QueuedTouch(**base, error=f"{exc.code}: {exc}"))
+        except Exception as exc:    # Markdown, an address: one touch's fault never stops the queue
+            items.append(QueuedTouch(**base, error=f"render: {exc} ({exc.__class__.__name__})"))
     return Queue(plan.day.isoformat(), plan.sending_day, tuple(items), plan.enrolments, plan.skipped,
                  plan.deferred, plan.stopped)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .derive import Derived, derive
 from .lint import lint
-from .load import Loaded, load
-from .problems import ERROR, Problem, Problems
+from .load import Loaded, is_copy_fault, load
+from .messages import check_messages
+from .problems import ERROR, WARNING, Problem, Problems
 
 __all__ = ["Checked", "check_repository"]
 
@@ -21,6 +22,7 @@ class Checked:
     derived: Derived | None          # None when there are errors
     problems: tuple[Problem, ...]    # located and sorted
     strict: bool
+    copy_faults: tuple[Problem, ...] = ()   # with lenient_copy: errors of message copy, let through
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -39,17 +41,31 @@ class Checked:
         return self.loaded.today
 
 
-def check_repository(root: Path | str, *, today: dt.date | None = None, strict: bool = False) -> Checked:
-    """Validate everything under ``root``; never raises for bad input."""
-    loaded = load(root, today=today)
+def check_repository(root: Path | str, *, today: dt.date | None = None, strict: bool = False,
+                     lenient_copy: bool = False) -> Checked:
+    """Validate everything under ``root``; never raises for bad input.
+
+    ``lenient_copy`` (what a send uses): an error in a message's copy does not stop the rest.
+    It is listed in ``copy_faults`` (and among the warnings); the touches of that message fail
+    when they are rendered, and every other touch goes out. ``make check`` stays strict, so
+    the pull request that broke the copy is what fails.
+    """
+    # Loaded leniently either way, so the copy is also rendered when another message has an error:
+    # every problem is reported at once. Strict, a copy error is an error like any other.
+    loaded = load(root, today=today, lenient_copy=True)
     derived = None
     extra = Problems()
     if loaded.model is not None:
+        check_messages(loaded.model, extra)
         derived = derive(loaded.model, loaded.today)
         # Like the model (see load), the derivations live as long as the command:
         # out of the cyclic collector's sight, later work (plan, render) is not slowed by them.
         gc.freeze()
         lint(derived, extra)
     problems = loaded.located(extra)
+    faults = tuple(p for p in problems if p.severity == ERROR and is_copy_fault(p)) if lenient_copy else ()
+    if faults:
+        problems = tuple(replace(p, severity=WARNING) if p.severity == ERROR and is_copy_fault(p) else p
+                         for p in problems)
     return Checked(loaded, derived if not any(p.severity == ERROR for p in problems) else None,
-                   problems, strict)
+                   problems, strict, faults)

@@ -7,10 +7,10 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
 
 from . import schema as S
 from .convert import ID_RE, KEY_RE, Invalid, check_mapping, did_you_mean
+from .messages import TEMPLATE_VARIABLES, CopySandbox, forbidden_tags
 from .model import Audience, Campaign, Message, OutcomeRule, Page, Settings, Step, Variant, frozen_map
 from .problems import Problems
 from .vocab import OUTCOME_RULES
@@ -18,12 +18,11 @@ from .vocab import OUTCOME_RULES
 __all__ = ["split_front_matter", "message_from", "page_from", "campaign_from", "TEMPLATE_VARIABLES",
            "STALE_PHRASES"]
 
-# What message copy may use; outreach provides exactly these.
-TEMPLATE_VARIABLES = ("lead", "owner", "campaign", "sender", "unsubscribe_url")
 STALE_PHRASES = ("just checking in", "just following up", "just touching base")
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
-_ENV = SandboxedEnvironment(autoescape=False)
+_ENV = CopySandbox(autoescape=False)
+_SUBJECT = re.compile(r"^subject[ \t]*:", re.MULTILINE)
 
 
 def split_front_matter(text: str) -> tuple[str, str, int]:
@@ -43,6 +42,9 @@ def check_copy(body: str, file: str, body_line: int, problems: Problems) -> None
         problems.error(file, (), f"template error: {exc.message}",
                        "fix the {{ }} / {% %} syntax", line=body_line + (exc.lineno or 1) - 1)
         return
+    for tag, line in forbidden_tags(ast):
+        problems.error(file, (), f"`{{% {tag} %}}` is not allowed in message copy",
+                       "one file is one message: write the text out here", line=body_line + line - 1)
     for name in sorted(meta.find_undeclared_variables(ast)):
         if name not in TEMPLATE_VARIABLES:
             hint = did_you_mean(name, TEMPLATE_VARIABLES)
@@ -71,7 +73,7 @@ def _line_of(ast, name: str) -> int:
 
 def message_from(key: str, file: str, text: str, problems: Problems,
                  front_data: Any) -> Message | None:
-    _front, body, body_line = split_front_matter(text)
+    front, body, body_line = split_front_matter(text)
     data = {}
     if front_data is not None:
         data = check_mapping(front_data, S.MESSAGE, file=file, path=(), problems=problems,
@@ -79,8 +81,11 @@ def message_from(key: str, file: str, text: str, problems: Problems,
         if data is None:
             return None
     check_copy(body, file, body_line, problems)
+    blank = len(body) - len(body.lstrip())
+    subject = _SUBJECT.search(front)
     return Message(key=key, file=file, subject=data.get("subject", ""), body=body.strip() + "\n",
-                   body_line=body_line)
+                   body_line=body_line + body.count("\n", 0, blank),
+                   subject_line=2 + front.count("\n", 0, subject.start()) if subject else 2)
 
 
 def page_from(slug: str, file: str, text: str, problems: Problems, front_data: Any) -> Page | None:

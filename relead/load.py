@@ -23,10 +23,16 @@ from .model import Model
 from .problems import Problem, Problems
 from .yamlparse import YamlSyntaxError, locate, parse_checked
 
-__all__ = ["Loaded", "load", "today_in", "SETTINGS_FILE", "LEADS_FILE"]
+__all__ = ["Loaded", "load", "today_in", "is_copy_fault", "SETTINGS_FILE", "LEADS_FILE", "MESSAGES_DIR"]
 
 SETTINGS_FILE = "content/settings.yaml"
 LEADS_FILE = "leads.yaml"
+MESSAGES_DIR = "content/messages/"
+
+
+def is_copy_fault(problem: Problem) -> bool:
+    """A problem of one message's copy: it stops only the touches that send that message."""
+    return problem.file.startswith(MESSAGES_DIR)
 
 
 @dataclass(frozen=True)
@@ -111,20 +117,22 @@ def _lead_at(value, path) -> str | None:
     return lead_id if isinstance(lead_id, str) and lead_id else None
 
 
-def load(root: Path | str, *, today: dt.date | None = None) -> Loaded:
-    """Load and validate everything under ``root``; never raises for bad input."""
+def load(root: Path | str, *, today: dt.date | None = None, lenient_copy: bool = False) -> Loaded:
+    """Load and validate everything under ``root``; never raises for bad input. With
+    ``lenient_copy``, errors in message copy (:func:`is_copy_fault`) still give a model: a
+    send fails only the touches of a broken message."""
     # Loading makes millions of small objects and frees almost none, so the cyclic
     # collector would scan them again and again (seconds at 100,000 leads). It is
     # paused meanwhile (relead.gcpause); afterwards what was loaded is moved out of its sight
     # (gc.freeze): the model is immutable and lives as long as the command.
     try:
         with collector_paused():
-            return _load(Path(root), today)
+            return _load(Path(root), today, lenient_copy)
     finally:
         gc.freeze()
 
 
-def _load(root: Path, today: dt.date | None) -> Loaded:
+def _load(root: Path, today: dt.date | None, lenient_copy: bool) -> Loaded:
     problems = Problems()
     src = _Sources(root)
 
@@ -195,7 +203,8 @@ def _load(root: Path, today: dt.date | None) -> Loaded:
     history = read_history(root / "history", problems, rel_to=root)
 
     model = None
-    if not problems.errors and settings is not None:
+    blocking = [p for p in problems.errors if not (lenient_copy and is_copy_fault(p))]
+    if not blocking and settings is not None:
         model = Model(settings=settings, leads=tuple(leads), campaigns=MappingProxyType(campaigns),
                       messages=MappingProxyType(messages), pages=tuple(pages), history=history,
                       by_id=MappingProxyType({lead.id: lead for lead in leads}))

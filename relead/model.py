@@ -247,6 +247,7 @@ class Message:
     subject: str
     body: str
     body_line: int    # line of the body's first line in the file
+    subject_line: int = 2   # line of `subject:` in the front matter
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,10 @@ from outreach.errors import RenderError, UnsafeHeader
 from outreach.mime import EmailParts, Layout, build_email, encode_header, format_address
 from outreach.queue import build_queue, read_queue, write_queue
 from outreach.render import OPT_OUT_SMS, Renderer, check_header, html_value, sms_segments
-from relead.check_content import TEMPLATE_VARIABLES
+from relead.derive import derive
+from relead.load import load
+from relead.messages import TEMPLATE_VARIABLES
+from relead.plan import plan_day
 from relead.model import Sender
 from tests.outreach_helpers import BLAST, DAY, ROOT, SMS_FIRST, lead_yaml, outreach_repo, plan
 
@@ -69,12 +72,24 @@ def test_html_and_markdown_in_lead_data_stay_text(make_repo):
     assert "<script>alert(1)</script>" in r.text                # the plain part is plain text
 
 
+def unchecked_plan(make_repo, body: str):
+    """The day's plan from a model as loaded, before `check` renders its messages: what a run
+    meets when the check was skipped."""
+    files = {"content/messages/custom.md": f"---\nsubject: \"Hello\"\n---\n{body}\n"}
+    root = outreach_repo(make_repo, "leads:\n" + lead_yaml(1), campaign=BLAST.replace("hot/remind", "custom"),
+                         files=files)
+    today = dt.date.fromisoformat(DAY)
+    model = load(root, today=today).model
+    d = derive(model, today)
+    return d, plan_day(model, d.states, d.priorities, today)
+
+
 def test_strict_undefined_and_sandbox_refuse(make_repo):
-    root, d, p = custom_message(make_repo, "{{ lead.nickname }} {{ campaign.hook }}")
-    with pytest.raises(RenderError, match="nickname"):
+    d, p = unchecked_plan(make_repo, "{{ lead.nickname }} {{ campaign.hook }}")
+    with pytest.raises(RenderError, match=r"content/messages/custom.md:4: .*nickname"):
         Renderer(d.model).email(p.touches[0])
-    root, d, p = custom_message(make_repo, "{{ lead.__class__.__mro__ }} {{ campaign.hook }}")
-    with pytest.raises(RenderError):
+    d, p = unchecked_plan(make_repo, "{{ campaign.hook }}\n{{ lead.__class__.__mro__ }}")
+    with pytest.raises(RenderError, match=r"custom.md:5: refused by the sandbox"):
         Renderer(d.model).email(p.touches[0])
 
 
