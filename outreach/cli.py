@@ -2,15 +2,19 @@
 
 Exit codes: 0 done; 1 invalid data (every problem listed) or an outreach error;
 2 bad usage or configuration; 3 the run paused itself (too many failures);
-4 REQUIRE_REVIEW and the queue is not committed; 5 git failed.
+4 REQUIRE_REVIEW and the queue is not committed; 5 git failed; 6 history/ or outbox/
+could not be written; 7 another run holds this checkout's lock; 8 a provider refused
+our account (login, token): that channel stopped, its touches deferred.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import random
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,11 +23,13 @@ from relead.cli import date_arg
 from relead.plan import plan_day
 
 from . import gitops
+from .claim import Claimer
 from .config import config_from_env
-from .errors import OutreachError, QueueError, ReviewRequired
+from .errors import AccountRefused, GitError, OutreachError, QueueError, ReviewRequired
+from .lock import run_lock
 from .progress import Progress
-from .queue import build_queue, queue_path, read_queue, write_queue
-from .record import OUTCOMES, record_response
+from .queue import Queue, build_queue, queue_path, read_queue, write_queue
+from .record import OUTCOMES, UsageError, record_response
 from .run import send_queue
 from .summary import format_plan, format_preview, format_summary
 from .transports import email_transport, sms_transport
@@ -32,6 +38,9 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_DISK = 6        # history/ or outbox/ could not be written
+# Plans made again after another runner claimed first, before giving up. Each lost claim means the
+# other runner moved on (it claimed what this run wanted): the day's touches run out long before.
+CLAIM_ROUNDS = 50
 
 
 def _now_arg(text: str) -> dt.datetime:
@@ -71,12 +80,14 @@ def _load(args):
     if now is not None and today is None:
         zone = _team_timezone(args.root)
         today = now.astimezone(ZoneInfo(zone)).date() if zone else now.date()
-    checked = check_repository(args.root, today=today)
+    checked = check_repository(args.root, today=today, lenient_copy=True)
     if checked.errors:
         for p in checked.problems:
             print(p.format())
         print(f"failed: {len(checked.errors)} error{'s' * (len(checked.errors) != 1)}; nothing sent")
         return None
+    for p in checked.copy_faults:
+        print(f"{p.format()} (touches with this message fail; the others go out)")
     if now is None:
         clock = lambda: dt.datetime.now(dt.timezone.utc)
         now = clock()
@@ -87,23 +98,20 @@ def _load(args):
 
 
 def _plan(args) -> int:
-    loaded = _load(args)
-    if loaded is None:
-        return EXIT_INVALID
-    checked, _now, _clock = loaded
-    d = checked.derived
-    queue = build_queue(plan_day(d.model, d.states, d.priorities, checked.today), d.model)
-    path = write_queue(queue, queue_path(args.root, queue.day))
+    with run_lock(args.root, wait=config_from_env(root=args.root).lock_wait, what="make plan"):
+        loaded = _load(args)
+        if loaded is None:
+            return EXIT_INVALID
+        checked, _now, _clock = loaded
+        d = checked.derived
+        queue = build_queue(plan_day(d.model, d.states, d.priorities, checked.today), d.model)
+        path = write_queue(queue, queue_path(args.root, queue.day))
     print(format_plan(queue, path.relative_to(args.root) if not path.is_absolute() else path), end="")
     return EXIT_OK
 
 
-def _send(args) -> int:
-    config = config_from_env(root=args.root)
-    loaded = _load(args)
-    if loaded is None:
-        return EXIT_INVALID
-    checked, now, clock = loaded
+def _queue(args, checked) -> tuple[Queue, Path]:
+    """Today's queue: the one in outbox/ (reviewed, or planned by an earlier run), else planned now."""
     d = checked.derived
     day = checked.today.isoformat()
     path = queue_path(args.root, day)
@@ -111,40 +119,85 @@ def _send(args) -> int:
         queue = read_queue(path)
         if queue.day != day:
             raise QueueError(f"{path} is the queue for {queue.day}, not {day}")
-    else:
-        queue = build_queue(plan_day(d.model, d.states, d.priorities, checked.today), d.model)
-        if not args.dry_run:
-            write_queue(queue, path)
-            print(format_plan(queue, path), end="")
+        return queue, path
+    queue = build_queue(plan_day(d.model, d.states, d.priorities, checked.today), d.model)
+    if not args.dry_run:
+        write_queue(queue, path)
+        print(format_plan(queue, path), end="")
+    return queue, path
+
+
+def _send(args) -> int:
+    config = config_from_env(root=args.root)
+    if args.push and args.no_commit:
+        raise UsageError("PUSH=1 pushes the run's commits: it cannot go with COMMIT=0")
     if args.dry_run:
-        print(format_preview(queue), end="")
+        loaded = _load(args)
+        if loaded is None:
+            return EXIT_INVALID
+        print(format_preview(_queue(args, loaded[0])[0]), end="")
         return EXIT_OK
-    if args.require_review and not (gitops.is_repository(args.root) and gitops.is_committed(args.root, path)):
-        raise ReviewRequired(f"REQUIRE_REVIEW: {path} is not committed as it is; review it (a pull "
-                             "request), commit it, then run again")
-    if not queue.sending_day:
-        print(f"{day} is not a sending day (weekend or holiday): nothing to send")
-    outbox = args.root / "outbox" / day
+    with run_lock(args.root, wait=config.lock_wait, what="make outreach"):
+        return _send_locked(args, config)
+
+
+def _send_locked(args, config) -> int:
+    root = args.root
+    if args.push:
+        if not gitops.is_repository(root):
+            raise GitError("PUSH=1 needs a git repository with a remote")
+        print(f"up to date with {gitops.pull(root)}")
     started = time.monotonic()
-    result = send_queue(
-        queue, d.model, root=args.root, states=d.states,
-        email=email_transport(config, outbox=outbox), sms=sms_transport(config, outbox=outbox),
-        now=now, clock=clock, attempts=config.attempts, backoff=config.backoff, batch=config.batch,
-        email_per_second=config.email_per_second, sms_per_second=config.sms_per_second,
-        progress=Progress(sys.stderr))
+    result = None
+    for _round in range(CLAIM_ROUNDS):
+        loaded = _load(args)
+        if loaded is None:
+            if result is None:
+                return EXIT_INVALID
+            break       # the remote's data turned invalid mid-run: record what was sent, stop
+        checked, now, clock = loaded
+        queue, path = _queue(args, checked)
+        if args.require_review and not (gitops.is_repository(root) and gitops.is_committed(root, path)):
+            raise ReviewRequired(f"REQUIRE_REVIEW: {path} is not committed as it is; review it (a pull "
+                                 "request), commit it, then run again")
+        if not queue.sending_day and result is None:
+            print(f"{queue.day} is not a sending day (weekend or holiday): nothing to send")
+        outbox = root / "outbox" / queue.day
+        part = send_queue(
+            queue, checked.derived.model, root=root, states=checked.derived.states,
+            email=email_transport(config, outbox=outbox), sms=sms_transport(config, outbox=outbox),
+            now=now, clock=clock, attempts=config.attempts, backoff=config.backoff, batch=config.batch,
+            email_per_second=config.email_per_second, sms_per_second=config.sms_per_second,
+            progress=Progress(sys.stderr), claim=Claimer(root, path, queue.day) if args.push else None,
+            claim_size=config.claim_size)
+        result = part if result is None else result.then(part)
+        if not part.restart:
+            break
+        print("another run claimed touches first: planning again on what the remote holds")
+        time.sleep(random.uniform(0.05, 0.5))     # let the other runner finish its group first
+    else:
+        print(f"error: other runs claimed first {CLAIM_ROUNDS} times in a row; what this run sent is "
+              "recorded below. Run again.", file=sys.stderr)
+        result = replace(result, paused=result.paused or "other runs kept claiming first")
     print(format_summary(result, transports=config.describe()), end="")
     print(f"  took {time.monotonic() - started:.1f} s; {result.records} history records written")
     if not args.no_commit:
-        if not gitops.is_repository(args.root):
+        if not gitops.is_repository(root):
             print("  not a git repository: nothing committed")
         else:
-            committed = gitops.commit_paths(args.root, [args.root / "history", path], result.commit_message())
+            committed = gitops.commit_paths(root, [root / "history", queue_path(root, result.day)],
+                                            result.commit_message())
             if committed is None:
                 print("  nothing new to commit")
             else:
                 print(f"  committed {committed.sha[:10]}: {committed.message.splitlines()[0]}")
-                if args.push:
-                    print(f"  pushed to {gitops.push(args.root)}")
+            if args.push:
+                print(f"  pushed to {gitops.push(root)}")
+    for channel, note in sorted(result.refused.items()):
+        print(f"error: {channel} stopped: {note}. The touches not sent are deferred to the next run.",
+              file=sys.stderr)
+    if result.refused:
+        return AccountRefused.exit_code
     if result.paused:
         print(f"paused: {result.paused}", file=sys.stderr)
         return 3
@@ -181,13 +234,17 @@ def main(argv: list[str] | None = None) -> int:
                                    "in history/ and commit. Transports come from the environment or .env "
                                    "(docs/outreach.md). Exit 0; 1 invalid data; 2 bad configuration; "
                                    "3 paused after too many failures; 4 queue not reviewed; 5 git failed; "
-                                   "6 could not write history/ or outbox/.")
+                                   "6 could not write history/ or outbox/; 7 another run holds the lock; "
+                                   "8 a provider refused our account.")
     _common(p)
     p.add_argument("--dry-run", action="store_true", help="render and print; send and record nothing")
     p.add_argument("--require-review", action="store_true",
                    help="refuse to send a queue that is not committed as it is")
     p.add_argument("--no-commit", action="store_true", help="do not commit history/ and the queue")
-    p.add_argument("--push", action="store_true", help="push the commit (rebasing if the remote moved)")
+    p.add_argument("--push", action="store_true",
+                   help="coordinate with other runners through the remote: bring this checkout up to date, "
+                        "claim each group of touches by pushing its `attempting` records before sending it, "
+                        "push the outcome commit")
     p.set_defaults(func=_send)
 
     p = sub.add_parser("record", help="record a response, or settle an unknown touch",

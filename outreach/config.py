@@ -25,10 +25,12 @@ ENV_VARS = (
     "SMTP_CONNECTIONS", "SMTP_TIMEOUT", "EMAIL_PER_SECOND",
     "SMS_TRANSPORT", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
     "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE", "TWILIO_CONNECTIONS", "TWILIO_TIMEOUT",
-    "SMS_PER_SECOND", "OUTREACH_ATTEMPTS", "OUTREACH_BACKOFF", "OUTREACH_BATCH",
+    "SMS_PER_SECOND", "OUTREACH_ATTEMPTS", "OUTREACH_BACKOFF", "OUTREACH_BATCH", "OUTREACH_CLAIM",
+    "OUTREACH_LOCK_WAIT", "ALLOW_PLAINTEXT_AUTH",
 )
 SECRET_VARS = ("SMTP_PASSWORD", "TWILIO_AUTH_TOKEN")
 _SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+_REAL_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")       # the shape of a real account's SID
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class Config:
     attempts: int = 4                       # tries per message for temporary failures
     backoff: float = 1.0                    # seconds before the first retry; doubles each time
     batch: int = 64                         # most touches durable `attempting` but not yet sent
+    claim_size: int = 100                   # with PUSH=1: touches claimed on the remote per push
+    lock_wait: float = 10.0                 # seconds to wait for another run in this checkout
 
     def describe(self) -> dict[str, str]:
         return {"email": self.smtp.describe() if self.smtp else "files in outbox/",
@@ -112,6 +116,7 @@ def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | st
     env = dict(read_env_file(Path(root) / ".env"))
     env.update(os.environ if environ is None else environ)
     get = lambda k, d="": (env.get(k) or d).strip()
+    plaintext_ok = get("ALLOW_PLAINTEXT_AUTH") in ("1", "yes", "true")
 
     email = get("EMAIL_TRANSPORT", "smtp" if get("SMTP_HOST") else "file").lower()
     smtp = None
@@ -129,6 +134,9 @@ def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | st
                           timeout=_float(get, "SMTP_TIMEOUT", 60.0, 0.001))
         if bool(smtp.username) != bool(smtp.password):
             raise ConfigError("set both SMTP_USERNAME and SMTP_PASSWORD, or neither")
+        if smtp.username and security == "none" and not plaintext_ok:
+            raise ConfigError("SMTP_SECURITY=none would send SMTP_PASSWORD in clear text: use starttls or tls "
+                              "(ALLOW_PLAINTEXT_AUTH=1 allows it, for a relay on this machine)")
     elif email != "file":
         raise ConfigError(f"EMAIL_TRANSPORT must be file or smtp, not {email!r}")
 
@@ -144,6 +152,9 @@ def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | st
         base = get("TWILIO_API_BASE").rstrip("/")
         if base and not re.match(r"^https?://[^\s/]+", base):
             raise ConfigError("TWILIO_API_BASE must be an http(s) URL such as https://api.twilio.com")
+        if base.lower().startswith("http://") and _REAL_SID.match(sid) and not plaintext_ok:
+            raise ConfigError("TWILIO_API_BASE is http://: the auth token would go out in clear text; use "
+                              "https (ALLOW_PLAINTEXT_AUTH=1 allows it, for an endpoint on this machine)")
         twilio = TwilioConfig(account_sid=sid, auth_token=token, from_number=sender,
                               messaging_service_sid=service, api_base=base,
                               connections=_int(get, "TWILIO_CONNECTIONS", 4, 1),
@@ -158,6 +169,8 @@ def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | st
         attempts=_int(get, "OUTREACH_ATTEMPTS", 4, 1),
         backoff=_float(get, "OUTREACH_BACKOFF", 1.0, 0),
         batch=_int(get, "OUTREACH_BATCH", 64, 1),
+        claim_size=_int(get, "OUTREACH_CLAIM", 100, 1),
+        lock_wait=_float(get, "OUTREACH_LOCK_WAIT", 10.0, 0),
     )
 
 

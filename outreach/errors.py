@@ -9,7 +9,7 @@ from __future__ import annotations
 __all__ = [
     "OutreachError", "ConfigError", "QueueError", "ReviewRequired", "RenderError", "UnsafeHeader",
     "GitError", "RunPaused", "DeliveryError", "TemporaryDeliveryError", "PermanentDeliveryError",
-    "RecipientRejected", "DeliveryUnknown",
+    "RecipientRejected", "DeliveryUnknown", "AccountRefused",
 ]
 
 
@@ -69,7 +69,14 @@ class DeliveryError(OutreachError, ConnectionError):
 
 
 class TemporaryDeliveryError(DeliveryError):
-    """Nothing was delivered and trying again (on a fresh connection, after a wait) may work."""
+    """Nothing was delivered and trying again (on a fresh connection, after a wait) may work.
+
+    ``final``: not within this run (something a person has to change first): deferred at once.
+    """
+
+    def __init__(self, message: str, *, code: str = "", retry_after: float | None = None, final: bool = False):
+        super().__init__(message, code=code, retry_after=retry_after)
+        self.final = final
 
 
 class PermanentDeliveryError(DeliveryError):
@@ -93,3 +100,12 @@ class RecipientRejected(PermanentDeliveryError):
 
 class DeliveryUnknown(DeliveryError, TimeoutError):
     """The message may or may not have been delivered (a timeout or a drop after the data went out)."""
+
+
+class AccountRefused(DeliveryError, PermissionError):
+    """The provider refused *us*, not a recipient: a wrong password or token, a suspended account,
+    our sender address. No message of that channel can go out in this run, so the run stops
+    sending on it at once (one login attempt, not one per message) and defers the rest.
+    ``exit_code`` is the run's when this happened."""
+
+    exit_code = 8

@@ -28,7 +28,15 @@ one digest.
 
 When more than ``max_failure_share`` of the finished sends failed (after at least
 :data:`PAUSE_AFTER`), the run stops sending: the touches not sent are recorded
-``deferred`` with ref ``paused`` and the reason, and :class:`RunResult` says why.
+``deferred`` with ref ``paused`` and the reason, and :class:`RunResult` says why. When a
+provider refuses our account (a wrong password, a suspended account:
+:class:`~outreach.errors.AccountRefused`), that channel stops at once and its touches not
+sent are ``deferred`` with ref ``account``.
+
+With a remote (``PUSH=1``) the ``attempting`` records are a *claim*: ``claim`` commits and
+pushes them, ``claim_size`` touches at a time, before any of those touches is sent. A push
+the remote rejects means another runner moved first: the claim is taken back and the run
+returns with ``restart`` set, to plan again on what the remote holds (:mod:`outreach.claim`).
 """
 
 from __future__ import annotations
@@ -39,7 +47,8 @@ import math
 import random
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Awaitable, Callable, Mapping
 
@@ -50,7 +59,7 @@ from relead.plan import DONE_EVENTS, INTERESTED_STEP
 from relead.state import LeadState, derive_states
 
 from .compliance import check_touch
-from .errors import (DeliveryError, DeliveryUnknown, PermanentDeliveryError, RenderError,
+from .errors import (AccountRefused, DeliveryError, DeliveryUnknown, PermanentDeliveryError, RenderError,
                      TemporaryDeliveryError)
 from .mime import EmailParts, Layout, build_email, digest_id
 from .progress import NullProgress
@@ -58,13 +67,18 @@ from .queue import Queue, QueuedTouch
 from .transports import EmailTransport, OutgoingEmail, OutgoingSms, SmsTransport
 
 __all__ = ["Outcome", "RunResult", "send_queue", "send_queue_async", "RateLimiter", "PAUSE_AFTER",
-           "WRITER", "MAX_WAIT"]
+           "WRITER", "MAX_WAIT", "Claim"]
 
 WRITER = "outreach"
 PAUSE_AFTER = 20          # finished sends before the failure share can pause a run
 MAX_WAIT = 60.0           # longest single wait between two tries of one message (seconds)
 GROUP_SECONDS = 0.1       # under a rate limit, one `attempting` write covers this much sending
 _FAILING = ("failed", "deferred", "unknown")
+
+# claim(journal, records, commit message) -> True once ``records`` (the `attempting` records of the
+# touches about to be sent, and whatever else goes with them) are on the remote; False when another
+# runner got there first, and the records were taken back.
+Claim = Callable[["_Journal", list[Record], str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +105,18 @@ class RunResult:
     digest_errors: tuple[str, ...] = ()
     records: int = 0                            # history records written
     transports: Mapping[str, str] = field(default_factory=dict)
+    refused: Mapping[str, str] = field(default_factory=dict)   # channel -> why the provider refused us
+    restart: bool = False                       # another runner claimed first: plan again, then go on
+
+    def then(self, later: "RunResult") -> "RunResult":
+        """This pass followed by ``later`` (a run that went on after another runner's claim): one
+        result. What this pass did, ``later`` counts as already done; that is not news."""
+        mine = sum(1 for o in self.outcomes if o.state in ("sent", "failed", "skipped", "unknown"))
+        return replace(later, outcomes=self.outcomes + later.outcomes, enrolled=self.enrolled + later.enrolled,
+                       already_done=max(0, later.already_done - mine) + self.already_done,
+                       digests=self.digests + later.digests, digest_errors=self.digest_errors + later.digest_errors,
+                       records=self.records + later.records, refused={**self.refused, **later.refused},
+                       paused=later.paused or self.paused)
 
     def count(self, state: str, channel: str | None = None) -> int:
         return sum(1 for o in self.outcomes if o.state == state
@@ -107,7 +133,9 @@ class RunResult:
     def commit_message(self) -> str:
         head = (f"outreach {self.day}: {self.count('sent', 'email')} email, {self.count('sent', 'sms')} sms, "
                 f"{len(self.tasks)} tasks, {self.count('failed')} failed, {len(self.unknown)} unknown")
-        return head + (f"\n\nPaused: {self.paused}\n" if self.paused else "")
+        why = [f"Paused: {self.paused}"] if self.paused else []
+        why += [f"{channel} stopped: {note}" for channel, note in sorted(self.refused.items())]
+        return head + ("\n\n" + "\n".join(why) + "\n" if why else "")
 
 
 class RateLimiter:
@@ -181,7 +209,8 @@ class _Run:
                  email: EmailTransport | None, sms: SmsTransport | None, now: dt.datetime,
                  clock: Callable[[], dt.datetime], attempts: int, backoff: float, batch: int,
                  email_per_second: float | None, sms_per_second: float | None,
-                 max_failure_share: float | None, progress, sleep, layout: Layout | None):
+                 max_failure_share: float | None, progress, sleep, layout: Layout | None,
+                 claim: Claim | None, claim_size: int):
         self.queue, self.model, self.states = queue, model, states
         self.settings = model.settings
         self.sender = model.settings.sender
@@ -208,9 +237,14 @@ class _Run:
         self.finished = Counter()
         self.paused = ""
         self.blocked: dict[str, set[str]] = defaultdict(set)
+        self.refused: dict[str, str] = {}       # channel -> why the provider refused our account
+        self.claim, self.claim_size = claim, max(1, claim_size)
+        self.claimed: set[str] = set()          # touches this run claimed on the remote
+        self.digests: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())    # (mailed to, errors)
         self.producing = 0          # channels still writing `attempting` groups
+        # With claims, results ride in groups on a timer: no sender writes `attempting` groups.
         self.journal = _Journal(HistoryWriter(self.root / "history", queue.day, WRITER), batch=self.batch,
-                                eager=lambda: not self.producing)
+                                eager=lambda: not self.producing and claim is None)
 
     # -- records -------------------------------------------------------------------------
 
@@ -229,7 +263,10 @@ class _Run:
         t = outcome.touch
         self.outcomes.append(outcome)
         records = []
-        if outcome.state != "unknown":
+        # Only a claim may record a touch this run does not own: pushed later, after a rebase, a
+        # `deferred` could land behind another runner's claim of the touch and undo that claim.
+        unowned = self.claim is not None and self.started and t.touch not in self.claimed
+        if outcome.state != "unknown" and not unowned:
             records.append(self._rec(outcome.state, t, outcome.ref, outcome.note))
         if outcome.mark:
             channel = "email" if outcome.mark == "bounced" else t.channel
@@ -275,7 +312,8 @@ class _Run:
                 first.append(Record(day, at, "skipped", s.lead, s.campaign, s.enrolment, str(s.step), s.channel,
                                     s.variant, s.touch, "unreachable", s.reason))
 
-        to_send: dict[str, list[QueuedTouch]] = {"email": [], "sms": []}
+        transports = {"email": self.email, "sms": self.sms}
+        sends: list[QueuedTouch] = []
         tasks: list[QueuedTouch] = []
         already = 0
         for t in self.queue.touches:
@@ -299,78 +337,143 @@ class _Run:
                 self._finish(Outcome(t, "deferred", verdict.reason, verdict.note))
             elif t.is_task:
                 tasks.append(t)
+            elif transports[t.channel] is None:
+                self._finish(Outcome(t, "deferred", "no_transport", f"no {t.channel} transport in this run"))
             else:
-                to_send[t.channel].append(t)
-        self.progress.start({"email": len(to_send["email"]), "sms": len(to_send["sms"]), "tasks": len(tasks)})
-        self.journal.durable(first + self.checked)
-        self.started = True
+                sends.append(t)
+        counts = Counter(t.channel for t in sends)
+        self.progress.start({"email": counts["email"], "sms": counts["sms"], "tasks": len(tasks)})
+        for t in tasks:
+            self._finish(Outcome(t, "sent", "task", f"handed to {t.owner or 'the team'}"))
+        opening, self.checked = first + self.checked, []
 
-        digests, digest_errors = (), ()
-        if tasks:
-            for t in tasks:
-                self._finish(Outcome(t, "sent", "task", f"handed to {t.owner or 'the team'}"))
-            self.journal.durable([])
-            digests, digest_errors = await self._mail_digests(tasks)
-
-        jobs = []
-        if to_send["email"]:
-            jobs.append(self._channel("email", to_send["email"], self.email, self._email_payload))
-        if to_send["sms"]:
-            jobs.append(self._channel("sms", to_send["sms"], self.sms, self._sms_payload))
+        restart = False
         try:
-            await asyncio.gather(*jobs)
+            async with AsyncExitStack() as stack:
+                for channel, transport in transports.items():
+                    if transport is not None and (counts[channel] or (channel == "email" and tasks)):
+                        await stack.enter_async_context(transport)
+                if self.claim is None:
+                    self.journal.durable(opening)
+                    self.started = True
+                    await self._tasks(tasks)
+                    await self._send(sends)
+                else:
+                    restart = await self._send_claimed(opening, sends, tasks)
         finally:
             self.journal.close()
             self.progress.close()
-        return RunResult(day=day, outcomes=tuple(self.outcomes), enrolled=n_enrolled, already_done=already,
-                         unknown_before=unknown_before, paused=self.paused, digests=digests,
-                         digest_errors=digest_errors, records=self.journal.written)
+        return RunResult(day=day, outcomes=tuple(self.outcomes), enrolled=0 if restart and not self.started
+                         else n_enrolled, already_done=already, unknown_before=unknown_before,
+                         paused=self.paused, digests=self.digests[0], digest_errors=self.digests[1],
+                         records=self.journal.written, refused=dict(self.refused), restart=restart)
+
+    async def _tasks(self, tasks: list[QueuedTouch]) -> None:
+        if tasks:
+            self.digests = await self._mail_digests(tasks)
+
+    async def _send_claimed(self, opening: list[Record], sends: list[QueuedTouch], tasks: list[QueuedTouch]) -> bool:
+        """Claim, then send, ``claim_size`` touches at a time; True when another runner claimed first
+        (the claim was withdrawn: nothing of it was sent)."""
+        size = self.claim_size
+        chunks = [sends[i:i + size] for i in range(0, len(sends), size)] or [[]]
+        for n, chunk in enumerate(chunks):
+            if self.paused:
+                break
+            chunk = [t for t in chunk if t.channel not in self.refused]
+            records = (opening if n == 0 else []) + [self._rec("attempting", t) for t in chunk]
+            if not records:
+                continue
+            self.journal.durable([])        # the results so far go with this claim
+            if not self.claim(self.journal, records, self._claim_message(chunk, n, len(chunks), tasks)):
+                self.journal.written -= len(records)
+                if n == 0:
+                    self.outcomes.clear()   # nothing of this pass was recorded
+                return True
+            self.claimed.update(t.touch for t in chunk)
+            self.started = True
+            if n == 0:
+                await self._tasks(tasks)
+            await self._send(chunk, claimed=True)
+        for t in sends:     # not claimed: the run paused, or the provider refused us
+            if t.touch not in self.claimed:
+                self._finish(Outcome(t, "deferred", *self._held_back(t.channel)))
+        return False
+
+    def _claim_message(self, chunk: list[QueuedTouch], n: int, total: int, tasks: list) -> str:
+        counts = Counter(t.channel for t in chunk)
+        what = [f"{counts[c]} {c}" for c in ("email", "sms") if counts[c]]
+        if n == 0 and tasks:
+            what.append(f"{len(tasks)} tasks")
+        part = f" (part {n + 1} of {total})" if total > 1 else ""
+        return f"outreach {self.queue.day}: claim {', '.join(what) or 'the plan'}{part}"
+
+    def _held_back(self, channel: str) -> tuple[str, str]:
+        """(ref, note) of a touch this run did not send because it stopped sending."""
+        if channel in self.refused:
+            return "account", self.refused[channel]
+        return "paused", self.paused
+
+    async def _send(self, items: list[QueuedTouch], *, claimed: bool = False) -> None:
+        by_channel: dict[str, list[QueuedTouch]] = {"email": [], "sms": []}
+        for t in items:
+            by_channel[t.channel].append(t)
+        await asyncio.gather(*[
+            self._channel(channel, todo, transport, payload, claimed=claimed)
+            for channel, transport, payload in (("email", self.email, self._email_payload),
+                                                ("sms", self.sms, self._sms_payload))
+            if (todo := by_channel[channel])])
 
     # -- one channel ---------------------------------------------------------------------------
 
-    async def _channel(self, channel: str, items: list[QueuedTouch], transport, payload) -> None:
-        if transport is None:
-            for t in items:
-                self._finish(Outcome(t, "deferred", "no_transport", f"no {channel} transport in this run"))
-            return
-        async with transport:
-            # Senders take touches in queue order. The one that reaches a touch whose `attempting`
-            # is not yet on disk writes the next group of them (one append, one fsync, carrying
-            # the results finished meanwhile) while the others' sends are on the wire: at most one
-            # group is ever durable but not yet handed to the transport, which is what a crash can
-            # leave unknown beyond the sends in flight.
-            taken = durable = 0
-            group = self._group(channel)
-            self.producing += 1
+    async def _channel(self, channel: str, items: list[QueuedTouch], transport, payload, *,
+                       claimed: bool) -> None:
+        # Senders take touches in queue order. Unless a claim already recorded them, the one that
+        # reaches a touch whose `attempting` is not yet on disk writes the next group of them
+        # (one append, one fsync, carrying the results finished meanwhile) while the others'
+        # sends are on the wire: at most one group is ever durable but not yet handed to the
+        # transport, which is what a crash can leave unknown beyond the sends in flight.
+        taken = 0
+        durable = len(items) if claimed else 0
+        group = self._group(channel)
+        producing = durable < len(items)
+        self.producing += producing
 
-            async def work() -> None:
-                nonlocal taken, durable
-                while taken < len(items) and not self.paused:
-                    if taken == durable:
-                        end = min(len(items), taken + group)
-                        self.journal.durable([self._rec("attempting", t) for t in items[taken:end]])
-                        durable = end       # only once on disk: a failed write sends nothing more
-                        if durable == len(items):
-                            self.producing -= 1     # results need not wait for another group
-                    t = items[taken]
-                    taken += 1
-                    # Built just before it is sent: a sender that answers its connection's reply
-                    # at once keeps the server busy.
-                    try:
-                        message = payload(t)
-                    except RenderError as exc:
-                        self._finish(Outcome(t, "failed", exc.code, str(exc)))
-                        continue
-                    self._finish(await self._deliver(channel, t, transport, message))
+        def going() -> bool:
+            return taken < len(items) and not self.paused and channel not in self.refused
 
-            try:
-                await asyncio.gather(*[work() for _ in range(max(1, transport.concurrency))])
-            finally:
-                if durable < len(items):
-                    self.producing -= 1
-                self.journal.later([])
-            for t in items[taken:]:
-                self._finish(Outcome(t, "deferred", "paused", self.paused))
+        async def work() -> None:
+            nonlocal taken, durable, producing
+            while going():
+                if taken == durable:
+                    end = min(len(items), taken + group)
+                    self.journal.durable([self._rec("attempting", t) for t in items[taken:end]])
+                    durable = end       # only once on disk: a failed write sends nothing more
+                    if durable == len(items):
+                        self.producing -= 1     # results need not wait for another group
+                        producing = False
+                t = items[taken]
+                taken += 1
+                # Built just before it is sent: a sender that answers its connection's reply
+                # at once keeps the server busy.
+                try:
+                    message = payload(t)
+                except RenderError as exc:
+                    self._finish(Outcome(t, "failed", exc.code, str(exc)))
+                    continue
+                except Exception as exc:    # one touch's fault never stops the run
+                    self._finish(Outcome(t, "failed", "render", f"{exc} ({exc.__class__.__name__})"))
+                    continue
+                self._finish(await self._deliver(channel, t, transport, message))
+
+        try:
+            await asyncio.gather(*[work() for _ in range(max(1, transport.concurrency))])
+        finally:
+            if producing:
+                self.producing -= 1
+            self.journal.later([])
+        for t in items[taken:]:
+            self._finish(Outcome(t, "deferred", *self._held_back(channel)))
 
     def _group(self, channel: str) -> int:
         """How many touches one `attempting` write covers: ``batch``, or under a rate limit
@@ -389,10 +492,13 @@ class _Run:
                 return Outcome(t, "sent", ref, tries=tries)
             except DeliveryUnknown as exc:
                 return Outcome(t, "unknown", exc.code, str(exc), tries=tries)
+            except AccountRefused as exc:
+                self.refused.setdefault(channel, str(exc))
+                return Outcome(t, "deferred", "account", self.refused[channel], tries=tries)
             except PermanentDeliveryError as exc:
                 return Outcome(t, "failed", exc.code, str(exc), mark=exc.mark, tries=tries)
             except TemporaryDeliveryError as exc:
-                if tries >= self.attempts or self.paused:
+                if tries >= self.attempts or self.paused or exc.final or channel in self.refused:
                     return Outcome(t, "deferred", exc.code, f"{exc} (tried {tries} times)", tries=tries)
                 wait = exc.retry_after if exc.retry_after is not None else \
                     self.backoff * (2 ** (tries - 1)) * random.uniform(0.5, 1.0)
@@ -423,34 +529,36 @@ class _Run:
             by_owner[t.owner].append(t)
         team = self.settings.team
         mailed, errors = [], []
-        async with self.email:
-            for owner in sorted(by_owner):
-                items = by_owner[owner]
-                member = team.get(owner)
-                name, addr = (member.name, member.email) if member else (self.sender.name, self.sender.email)
-                kinds = Counter(t.channel for t in items)
-                what = ", ".join(f"{n} {k}{'s' * (n != 1)}" for k, n in sorted(kinds.items()))
-                lines = [f"Hi {name.split()[0] if name.split() else name},", "",
-                         f"Your relead tasks for {self.queue.day} ({what}). Record what happened with",
-                         "`make record LEAD=<id> OUTCOME=<outcome> NOTE=\"...\"`.", ""]
-                for i, t in enumerate(items, 1):
-                    lines.append(f"{i}. {t.lead}: {t.why}")
-                    lines.extend("   " + ln if ln else "" for ln in t.text.rstrip().splitlines())
-                    lines.append("")
-                did = digest_id(self.queue.day, addr, [t.touch for t in items])
-                try:
-                    data = build_email(EmailParts(did, name, addr, f"Your relead tasks for {self.queue.day}: {what}",
-                                                  "\n".join(lines), unsubscribe=False),
-                                       sender=self.sender, now=self.now)
-                except RenderError as exc:
-                    errors.append(f"{addr}: {exc}")
-                    continue
-                outcome = await self._deliver("email", items[0], self.email,
-                                              OutgoingEmail(did, self.sender.email, (addr,), data))
-                if outcome.state == "sent":
-                    mailed.append(addr)
-                else:
-                    errors.append(f"{addr}: {outcome.note or outcome.state}")
+        for owner in sorted(by_owner):
+            if "email" in self.refused:
+                errors.append(f"{owner}: {self.refused['email']}")
+                continue
+            items = by_owner[owner]
+            member = team.get(owner)
+            name, addr = (member.name, member.email) if member else (self.sender.name, self.sender.email)
+            kinds = Counter(t.channel for t in items)
+            what = ", ".join(f"{n} {k}{'s' * (n != 1)}" for k, n in sorted(kinds.items()))
+            lines = [f"Hi {name.split()[0] if name.split() else name},", "",
+                     f"Your relead tasks for {self.queue.day} ({what}). Record what happened with",
+                     "`make record LEAD=<id> OUTCOME=<outcome> NOTE=\"...\"`.", ""]
+            for i, t in enumerate(items, 1):
+                lines.append(f"{i}. {t.lead}: {t.why}")
+                lines.extend("   " + ln if ln else "" for ln in t.text.rstrip().splitlines())
+                lines.append("")
+            did = digest_id(self.queue.day, addr, [t.touch for t in items])
+            try:
+                data = build_email(EmailParts(did, name, addr, f"Your relead tasks for {self.queue.day}: {what}",
+                                              "\n".join(lines), unsubscribe=False),
+                                   sender=self.sender, now=self.now)
+            except RenderError as exc:
+                errors.append(f"{addr}: {exc}")
+                continue
+            outcome = await self._deliver("email", items[0], self.email,
+                                          OutgoingEmail(did, self.sender.email, (addr,), data))
+            if outcome.state == "sent":
+                mailed.append(addr)
+            else:
+                errors.append(f"{addr}: {outcome.note or outcome.state}")
         return tuple(mailed), tuple(errors)
 
 
@@ -461,9 +569,12 @@ async def send_queue_async(queue: Queue, model: Model, *, root: Path | str, emai
                            backoff: float = 1.0, batch: int = 64, email_per_second: float | None = None,
                            sms_per_second: float | None = None, max_failure_share: float | None = None,
                            progress=None, sleep: Callable[[float], Awaitable] = asyncio.sleep,
-                           layout: Layout | None = None) -> RunResult:
+                           layout: Layout | None = None, claim: Claim | None = None,
+                           claim_size: int = 100) -> RunResult:
     """Send ``queue`` (see the module docstring). ``now`` is the time compliance rules use;
-    ``clock`` stamps the records (default: ``now``). Transports are entered here."""
+    ``clock`` stamps the records (default: ``now``). Transports are entered here. With
+    ``claim`` (:class:`outreach.claim.Claimer`), touches are claimed ``claim_size`` at a time
+    before they are sent; the result's ``restart`` says another runner claimed first."""
     if now.tzinfo is None:
         raise ValueError("now must carry its UTC offset")
     root = Path(root)
@@ -473,7 +584,7 @@ async def send_queue_async(queue: Queue, model: Model, *, root: Path | str, emai
                email=email, sms=sms, now=now, clock=clock or (lambda: now), attempts=attempts,
                backoff=backoff, batch=batch, email_per_second=email_per_second,
                sms_per_second=sms_per_second, max_failure_share=max_failure_share,
-               progress=progress, sleep=sleep, layout=layout)
+               progress=progress, sleep=sleep, layout=layout, claim=claim, claim_size=claim_size)
     return await run.run()
 
 

@@ -47,7 +47,9 @@ def free_port() -> int:
 
 def random_faults(seed: int, *, drop: float = 0.03, temp: float = 0.08, perm: float = 0.03,
                   accept_drop: float = 0.01) -> Callable[[str], str | None]:
-    """Faults at random: dropped connections, 421 / 451, 550; reproducible from ``seed``."""
+    """Faults at random: dropped connections, 421 / 451, 550 to RCPT and 554 after the data;
+    reproducible from ``seed``. No 5xx to MAIL FROM: that refuses our sender address, every
+    message's, and stops a run's email (tested on its own)."""
     rng = random.Random(seed)
     lock = threading.Lock()
 
@@ -60,7 +62,7 @@ def random_faults(seed: int, *, drop: float = 0.03, temp: float = 0.08, perm: fl
         if x < temp:
             return rng.choice(["421 4.3.2 service shutting down", "451 4.3.0 local error, try again"])
         x -= temp
-        if x < perm:
+        if x < perm and stage != "MAIL":
             return "550 5.1.1 mailbox unavailable" if stage == "RCPT" else "554 5.7.1 rejected"
         x -= perm
         if stage == "DATA" and x < accept_drop:
@@ -138,6 +140,7 @@ class SmtpServer:
         self.secured: list[bool] = []
         self.drops = 0
         self.logins: list[str] = []
+        self.auth_attempts = 0                  # AUTH commands answered, refused ones included
         self._lock = threading.Lock()
         self.port = free_port()
         kwargs: dict = {}
@@ -151,6 +154,7 @@ class SmtpServer:
                                       decode_data=False, **kwargs)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        self.auth_attempts += 1
         ok = isinstance(auth_data, LoginPassword) and (
             auth_data.login.decode(), auth_data.password.decode()) == self.login
         if ok:

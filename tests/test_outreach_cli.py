@@ -96,7 +96,8 @@ def test_push_to_a_remote_that_moved_rebases_and_succeeds(make_repo, tmp_path):
     git(other, "push", "-q")
     assert main(SEND + ["--root", str(root), "--push"]) == 0
     log = git(bare, "log", "--format=%s", "main").splitlines()
-    assert log == ["outreach 2026-11-23: 2 email, 0 sms, 0 tasks, 0 failed, 0 unknown", "edit leads", "initial"]
+    assert log == ["outreach 2026-11-23: 2 email, 0 sms, 0 tasks, 0 failed, 0 unknown",
+                   "outreach 2026-11-23: claim 2 email", "edit leads", "initial"]
 
 
 def test_require_review_refuses_an_uncommitted_queue(make_repo, capsys):

@@ -9,13 +9,17 @@ DATA at once and reads their replies in order: two round trips a message instead
 four, which is what a relay across a network makes a run wait for. aiosmtplib's own
 protocol reads one reply per command written, so it cannot do that.
 
-How each failure is classed (SPEC 6):
+How each failure is classed (docs/outreach.md has the table):
 
+* a refused login (any AUTH failure; 530, 534, 535, 538 at any stage) or a 5xx to MAIL FROM
+  (our sender address): :class:`AccountRefused`. That is about us, not the recipient: the
+  run stops sending email at once. Until one connection has logged in, connections open one
+  at a time, so a wrong password is tried once, not once per connection;
 * a 4xx reply, a refused or dropped connection before the message data went out, and
-  any failure to connect or log in (nothing to do with the recipient):
+  any other failure to connect (nothing to do with the recipient):
   :class:`TemporaryDeliveryError` (the sender retries on a fresh connection);
-* a 5xx reply: :class:`PermanentDeliveryError`; on RCPT, :class:`RecipientRejected`
-  (the address bounced);
+* a 5xx reply to RCPT: :class:`RecipientRejected` (the address bounced); after the data:
+  :class:`PermanentDeliveryError` (that message was refused);
 * a drop or timeout once the message data went out: :class:`DeliveryUnknown`. The
   server may have taken the message, so it is never retried.
 
@@ -35,7 +39,8 @@ from aiosmtplib import errors as E
 from relead.convert import valid_email
 
 from ..config import SmtpConfig
-from ..errors import DeliveryUnknown, PermanentDeliveryError, RecipientRejected, TemporaryDeliveryError
+from ..errors import (AccountRefused, DeliveryUnknown, PermanentDeliveryError, RecipientRejected,
+                      TemporaryDeliveryError)
 from ..transports import OutgoingEmail
 
 __all__ = ["SmtpTransport"]
@@ -45,6 +50,9 @@ _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 _LONGEST_REPLY = 65536
 _EXPECTED = {"MAIL": (250,), "RCPT": (250, 251), "DATA": (354,), "message": (250,)}
+# Replies about our account, whatever the stage: authentication required (530), a mechanism too
+# weak or a password that must change (534), credentials refused (535), encryption required (538).
+_ACCOUNT_CODES = frozenset({"530", "534", "535", "538"})
 
 
 class _Refused(Exception):
@@ -134,6 +142,9 @@ class SmtpTransport:
         self.concurrency = config.connections
         self._idle: asyncio.LifoQueue | None = None
         self._open: set[_Connection] = set()
+        self._first = asyncio.Lock()
+        self._working = False                   # a connection has been opened and logged in
+        self._refused: AccountRefused | None = None
 
     async def __aenter__(self) -> "SmtpTransport":
         self._idle = asyncio.LifoQueue()
@@ -150,11 +161,29 @@ class SmtpTransport:
                 conn.abort()
 
     async def _connect(self) -> _Connection:
+        """A new connection. Until one has worked, connections are opened one at a time: a wrong
+        password is then tried once, not once per connection (providers lock accounts that
+        fail to log in over and over). Once the server refused *us*, nothing more is tried."""
+        if self._refused is not None:
+            raise AccountRefused(str(self._refused), code=self._refused.code)
+        if self._working:
+            return await self._open_connection()
+        async with self._first:
+            if self._refused is not None:
+                raise AccountRefused(str(self._refused), code=self._refused.code)
+            try:
+                conn = await self._open_connection()
+            except AccountRefused as exc:
+                self._refused = exc
+                raise
+            self._working = True
+            return conn
+
+    async def _open_connection(self) -> _Connection:
         cfg = self.config
         client = aiosmtplib.SMTP(
             hostname=cfg.host, port=cfg.port, timeout=cfg.timeout,
-            use_tls=cfg.security == "tls", start_tls=True if cfg.security == "starttls" else False,
-            username=cfg.username or None, password=cfg.password or None)
+            use_tls=cfg.security == "tls", start_tls=True if cfg.security == "starttls" else False)
         try:
             await client.connect()
             if client.is_ehlo_or_helo_needed:     # the transactions below do not go through aiosmtplib
@@ -162,17 +191,37 @@ class SmtpTransport:
                     await client.ehlo()
                 except E.SMTPHeloError:
                     await client.helo()
+            if cfg.username:
+                await self._login(client)
+        except AccountRefused:
+            client.close()
+            raise
         except (E.SMTPException, OSError, asyncio.TimeoutError) as exc:
-            # Nothing to do with the recipient: a wrong password, a busy or refusing server.
-            # Temporary, so the touches are deferred (not failed) and go out once it is fixed.
+            # Nothing to do with the recipient: a busy or refusing server. Temporary, so the
+            # touches are deferred (not failed) and go out once it is back.
             client.close()
             code = str(getattr(exc, "code", "") or "connect")
-            what = (f"SMTP login refused ({code})" if isinstance(exc, E.SMTPAuthenticationError)
-                    else f"cannot connect to {cfg.host}:{cfg.port} ({exc.__class__.__name__} {code})")
-            raise TemporaryDeliveryError(what, code=code) from None
+            if code in _ACCOUNT_CODES:
+                raise AccountRefused(f"{cfg.host} refused this account ({code} {exc})", code=code) from None
+            raise TemporaryDeliveryError(f"cannot connect to {cfg.host}:{cfg.port} ({exc.__class__.__name__} "
+                                         f"{code})", code=code) from None
         conn = _Connection(client)
         self._open.add(conn)
         return conn
+
+    async def _login(self, client: aiosmtplib.SMTP) -> None:
+        """One AUTH attempt with the best method both sides know (aiosmtplib's own ``login``
+        tries every method in turn: two or three refused logins per connection)."""
+        cfg = self.config
+        methods = client.supported_auth_methods
+        if not methods:
+            raise AccountRefused(f"{cfg.host} offers no login this client can use (no AUTH PLAIN, LOGIN or "
+                                 "CRAM-MD5): check SMTP_SECURITY and SMTP_PORT", code="auth")
+        try:
+            await getattr(client, f"auth_{methods[0].replace('-', '')}")(cfg.username, cfg.password)
+        except E.SMTPAuthenticationError as exc:
+            raise AccountRefused(f"SMTP login refused by {cfg.host} ({exc.code} {exc.message}): check "
+                                 "SMTP_USERNAME and SMTP_PASSWORD", code=str(exc.code)) from None
 
     def _drop(self, conn: _Connection | None) -> None:
         if conn is not None:
@@ -221,6 +270,13 @@ class SmtpTransport:
                     raise _Refused("DATA", code, text)
         except _Refused as exc:
             permanent = 500 <= exc.code < 600
+            if str(exc.code) in _ACCOUNT_CODES:
+                raise AccountRefused(f"{self.config.host} wants a login for this account ({exc})",
+                                     code=str(exc.code)) from None
+            if exc.stage == "MAIL" and permanent:
+                # Every message of the run has this sender: refused once, refused for all.
+                raise AccountRefused(f"{self.config.host} refused the sender address {message.sender} "
+                                     f"({exc})", code=str(exc.code)) from None
             if exc.stage == "RCPT":
                 if permanent:
                     raise RecipientRejected(f"recipient refused: {exc}", code=str(exc.code)) from None

@@ -11,9 +11,13 @@ Why our own :class:`twilio.http.AsyncHttpClient`:
 * it sees the HTTP status and ``Retry-After`` before twilio turns them into an
   exception, so 429 / 5xx become :class:`TemporaryDeliveryError` with the wait.
 
-Error codes: 21610 (the recipient replied STOP) marks the lead opted out of SMS;
-21211 and 21614 mark the number unusable; other 4xx are permanent. A timeout or a
-dropped connection after the request went out is :class:`DeliveryUnknown`.
+Error codes (docs/outreach.md has the table): HTTP 401 / 403, 20003 (authentication), 20005
+(account not active) and the codes about our sending number or a trial account are
+:class:`AccountRefused`: no SMS can go out, so the run stops sending SMS at once. About the
+recipient: 21610 (they replied STOP) marks the lead opted out of SMS; 21211, 21612 and 21614
+mark the number unusable. 21408 (the recipient's country is not enabled for this account)
+is deferred, not failed. Other 4xx are permanent for that message. A timeout or a dropped
+connection after the request went out is :class:`DeliveryUnknown`.
 """
 
 from __future__ import annotations
@@ -30,15 +34,21 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from yarl import URL
 
 from ..config import TwilioConfig
-from ..errors import DeliveryUnknown, PermanentDeliveryError, TemporaryDeliveryError
+from ..errors import AccountRefused, DeliveryUnknown, PermanentDeliveryError, TemporaryDeliveryError
 from ..transports import OutgoingSms
 
-__all__ = ["TwilioTransport", "TWILIO_BASE", "OPTED_OUT_CODES", "BAD_NUMBER_CODES"]
+__all__ = ["TwilioTransport", "TWILIO_BASE", "OPTED_OUT_CODES", "BAD_NUMBER_CODES", "ACCOUNT_CODES",
+           "NOT_ENABLED_CODES"]
 
 TWILIO_BASE = "https://api.twilio.com"
 FORM = "application/x-www-form-urlencoded"
 OPTED_OUT_CODES = frozenset({21610})
-BAD_NUMBER_CODES = frozenset({21211, 21614})
+BAD_NUMBER_CODES = frozenset({21211, 21612, 21614})
+# About us: authentication (20003), account not active (20005), test credentials (20008), a From
+# number that is not ours or cannot send (21212, 21606, 21659), a trial account's unverified
+# recipients (21608), a suspended account (30002).
+ACCOUNT_CODES = frozenset({20003, 20005, 20008, 21212, 21606, 21608, 21659, 30002})
+NOT_ENABLED_CODES = frozenset({21408})
 _log = logging.getLogger("outreach.twilio")
 
 
@@ -146,6 +156,14 @@ class TwilioTransport:
         except TwilioRestException as exc:
             code = int(exc.code) if str(exc.code).isdigit() else 0
             text = f"Twilio refused the message ({exc.code}): {exc.msg}"
+            if exc.status in (401, 403) or code in ACCOUNT_CODES:
+                raise AccountRefused(f"Twilio refused this account ({exc.code or exc.status}): {exc.msg}; "
+                                     "check TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM",
+                                     code=str(exc.code or exc.status)) from None
+            if code in NOT_ENABLED_CODES:
+                raise TemporaryDeliveryError(f"{text}; enable the country in Twilio's SMS geographic "
+                                             "permissions", code=str(code), retry_after=None,
+                                             final=True) from None
             if code in OPTED_OUT_CODES:
                 raise PermanentDeliveryError(text, code=str(code), mark="opted_out") from None
             if code in BAD_NUMBER_CODES:
