@@ -71,3 +71,24 @@ def make_repo(tmp_path):
         return _write_repo(tmp_path / f"repo{next(counter)}", leads, files=files, history=history)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def imap_server(tmp_path_factory):
+    """Debian's Dovecot on 127.0.0.1 (tests/imap_server.py), one for the whole run.
+
+    Skipped when Dovecot is missing; with RELEAD_REQUIRE_SERVERS=1 (as in CI) that fails.
+    Tests use ``imap`` below, which empties it first.
+    """
+    from tests.imap_server import ImapServer, require_dovecot
+
+    require_dovecot()
+    with ImapServer(tmp_path_factory.mktemp("imap")) as server:
+        yield server
+
+
+@pytest.fixture
+def imap(imap_server):
+    """The session's IMAP server, emptied: no messages, no folder but INBOX."""
+    imap_server.clear()
+    yield imap_server
