@@ -18,7 +18,7 @@ opt = $(if $(filter command line,$(origin $(1))),--$(2) $(call q,$($(1))))
 flag = $(if $(filter 1 yes true,$($(1))),--$(2))
 
 .DEFAULT_GOAL := help
-.PHONY: help install check build diff import add plan outreach record test bench serve clean
+.PHONY: help install check build diff import add plan outreach sync record test bench serve clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ plan: ## write the day's queue to outbox/<date>/queue.yaml, for review
 
 outreach: ## send the day's queue and commit the outcomes [DRY_RUN=1] [REQUIRE_REVIEW=1] [COMMIT=0] [PUSH=1]
 	$(PY) -m outreach send $(today_arg) $(now_arg) $(dry_arg) $(call flag,REQUIRE_REVIEW,require-review) $(if $(filter 0 no false,$(COMMIT)),--no-commit) $(call flag,PUSH,push)
+
+sync: ## record what came back (replies, bounces, out of office, opt-outs) [DRY_RUN=1] [COMMIT=0] [PUSH=1]
+	$(PY) -m outreach sync $(today_arg) $(now_arg) $(dry_arg) $(if $(filter 0 no false,$(COMMIT)),--no-commit) $(call flag,PUSH,push)
 
 record: ## record a response: LEAD=... OUTCOME=... [NOTE=...] [TOUCH=...] [CHANNEL=...]
 	@test -n "$(LEAD)" -a -n "$(OUTCOME)" || { echo "usage: make record LEAD=<id> OUTCOME=<outcome> [NOTE=...] [TOUCH=<touch id>] [CHANNEL=email|sms|call|mail]" >&2; exit 2; }

@@ -311,10 +311,10 @@ def _bare_create_async(phones: list[str], body: str, base: str, connections: int
     from twilio.http.async_http_client import AsyncTwilioHttpClient
     from twilio.rest import Client
 
-    from outreach.transports.sms_twilio import _http_client
+    from outreach.transports.sms_twilio import http_client
 
     async def main() -> float:
-        http = AsyncTwilioHttpClient() if stock else _http_client(base, 30.0, connections)
+        http = AsyncTwilioHttpClient() if stock else http_client(base, 30.0, connections)
         client = Client(SID, TOKEN, http_client=http)
         if stock:
             client.api.base_url = base

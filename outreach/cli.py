@@ -4,7 +4,8 @@ Exit codes: 0 done; 1 invalid data (every problem listed) or an outreach error;
 2 bad usage or configuration; 3 the run paused itself (too many failures);
 4 REQUIRE_REVIEW and the queue is not committed; 5 git failed; 6 history/ or outbox/
 could not be written; 7 another run holds this checkout's lock; 8 a provider refused
-our account (login, token): that channel stopped, its touches deferred.
+our account (login, token): that channel stopped, its touches deferred; 9 (sync) the
+mailbox or Twilio could not be read.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from .progress import Progress
 from .queue import Queue, build_queue, queue_path, read_queue, write_queue
 from .record import OUTCOMES, UsageError, record_response
 from .run import send_queue
-from .summary import format_plan, format_preview, format_summary
+from .summary import format_plan, format_preview, format_summary, format_sync
+from .sync import sync
 from .transports import email_transport, sms_transport
 
 __all__ = ["main"]
@@ -41,6 +43,7 @@ EXIT_DISK = 6        # history/ or outbox/ could not be written
 # Plans made again after another runner claimed first, before giving up. Each lost claim means the
 # other runner moved on (it claimed what this run wanted): the day's touches run out long before.
 CLAIM_ROUNDS = 50
+EXIT_SOURCE = 9      # sync: the mailbox or Twilio could not be read
 
 
 def _now_arg(text: str) -> dt.datetime:
@@ -147,6 +150,10 @@ def _send_locked(args, config) -> int:
         if not gitops.is_repository(root):
             raise GitError("PUSH=1 needs a git repository with a remote")
         print(f"up to date with {gitops.pull(root)}")
+    if config.imap is not None or config.twilio is not None:
+        # What came back overnight first: a reply stops this morning's touch.
+        if _sync_once(args, config, before_send=True) == EXIT_INVALID:
+            return EXIT_INVALID
     started = time.monotonic()
     result = None
     for _round in range(CLAIM_ROUNDS):
@@ -204,6 +211,48 @@ def _send_locked(args, config) -> int:
     return EXIT_OK
 
 
+def _sync(args) -> int:
+    config = config_from_env(root=args.root)
+    if config.imap is None and config.twilio is None:
+        print("sync: nothing to read. Set IMAP_HOST, IMAP_USERNAME and IMAP_PASSWORD to read replies, bounces "
+              "and unsubscribes from the reply mailbox, and TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM "
+              "to read texts (docs/outreach.md, \"Replies come back by themselves\").")
+        return EXIT_OK
+    if args.push and args.no_commit:
+        raise UsageError("PUSH=1 pushes the sync's commit: it cannot go with COMMIT=0")
+    with run_lock(args.root, wait=config.lock_wait, what="make sync"):
+        if args.push and not args.dry_run:
+            print(f"up to date with {gitops.pull(args.root)}")
+        code = _sync_once(args, config, before_send=False)
+        if args.push and code != EXIT_INVALID and not args.dry_run:
+            print(f"  pushed to {gitops.push(args.root)}")
+        return code
+
+
+def _sync_once(args, config, *, before_send: bool) -> int:
+    """Sync and commit it (its own commit); the lock is held. A source that cannot be read is
+    reported; before a send, the send goes on with what is known."""
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_INVALID
+    checked, now, _clock = loaded
+    result = sync(checked.derived.model, root=args.root, config=config, today=checked.today, now=now,
+                  dry_run=getattr(args, "dry_run", False))
+    print(format_sync(result), end="")
+    if result.records and not args.no_commit and not getattr(args, "dry_run", False) \
+            and gitops.is_repository(args.root):
+        committed = gitops.commit_paths(args.root, [args.root / "history"], result.commit_message())
+        if committed is not None:
+            print(f"  committed {committed.sha[:10]}: {committed.message}")
+    if result.errors:
+        if before_send:
+            print("  sending on what is known: the replies that could not be read are recorded next time",
+                  file=sys.stderr)
+            return EXIT_OK
+        return EXIT_SOURCE
+    return EXIT_OK
+
+
 def _record(args) -> int:
     loaded = _load(args)
     if loaded is None:
@@ -246,6 +295,19 @@ def main(argv: list[str] | None = None) -> int:
                         "claim each group of touches by pushing its `attempting` records before sending it, "
                         "push the outcome commit")
     p.set_defaults(func=_send)
+
+    p = sub.add_parser("sync", help="record what came back: replies, bounces, out of office, opt-outs",
+                       description="Read the reply mailbox (IMAP, read only) and the texts Twilio received, "
+                                   "classify each (bounce, complaint, unsubscribe, automatic reply, reply, SMS "
+                                   "STOP/START/HELP), record what matches a lead in history/ and commit it. "
+                                   "Configured in the environment or .env (docs/outreach.md). Exit 0; 1 invalid "
+                                   "data; 2 bad configuration; 5 git failed; 7 another run holds the lock; "
+                                   "9 a source could not be read.")
+    _common(p)
+    p.add_argument("--dry-run", action="store_true", help="read and print; record nothing")
+    p.add_argument("--no-commit", action="store_true", help="do not commit history/")
+    p.add_argument("--push", action="store_true", help="bring this checkout up to date first, push the commit")
+    p.set_defaults(func=_sync)
 
     p = sub.add_parser("record", help="record a response, or settle an unknown touch",
                        description="Append a response to history under your own writer name. OUTCOME is one "

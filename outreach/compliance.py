@@ -26,7 +26,7 @@ from phonenumbers import timezone as phone_timezone
 
 from relead.history import Record
 from relead.model import Lead, Settings
-from relead.plan import INTERESTED_STEP, STOPPING_EVENTS
+from relead.plan import STOPPING_EVENTS, TASK_STEPS
 from relead.state import LeadState
 
 __all__ = ["Verdict", "SEND", "QUIET_START", "QUIET_END", "MAX_ZONE_SPREAD", "recipient_zones",
@@ -148,17 +148,21 @@ def check_touch(channel: str, enrolment: str, state: LeadState, records: tuple[R
                 settings: Settings, now: dt.datetime, *, step: int = 0,
                 blocked: frozenset[str] = frozenset()) -> Verdict:
     """Whether a planned touch may go out now. A response since the enrolment stops it,
-    except for the owner's call-back after `interested` (``step`` INTERESTED_STEP), which
-    that response is the reason for. ``blocked`` holds channels this run has closed for
-    the lead (a bounce, a STOP, a bad number seen a moment ago)."""
+    except for the owner's tasks after `interested` or a reply (``step`` in TASK_STEPS),
+    which that response is the reason for. An automatic reply (out of office) puts it
+    off to the day it gives. ``blocked`` holds channels this run has closed for the lead
+    (a bounce, a STOP, a bad number seen a moment ago)."""
     lead = state.lead
     if state.do_not_contact:
         return Verdict("skip", "do_not_contact", "marked do_not_contact")
     if state.unsubscribed:
         return Verdict("skip", "unsubscribed", "unsubscribed")
-    answered = _answered_since(records, enrolment) if step != INTERESTED_STEP else None
+    task = str(step) in TASK_STEPS
+    answered = None if task else _answered_since(records, enrolment)
     if answered is not None:
         return Verdict("skip", "responded", f"{answered.event.replace('_', ' ')} on {answered.day}")
+    if not task and state.paused_until is not None and now.date() < state.paused_until:
+        return Verdict("defer", "out_of_office", f"an automatic reply: no touch before {state.paused_until}")
     if channel in blocked:
         return Verdict("skip", "blocked", f"{channel} to this lead failed for good earlier in this run")
     if channel == "email":

@@ -17,7 +17,7 @@ from typing import Mapping
 
 from .errors import ConfigError
 
-__all__ = ["SmtpConfig", "TwilioConfig", "Config", "read_env_file", "config_from_env", "ENV_VARS",
+__all__ = ["SmtpConfig", "TwilioConfig", "ImapConfig", "Config", "read_env_file", "config_from_env", "ENV_VARS",
            "SECRET_VARS"]
 
 ENV_VARS = (
@@ -26,10 +26,12 @@ ENV_VARS = (
     "SMS_TRANSPORT", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
     "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE", "TWILIO_CONNECTIONS", "TWILIO_TIMEOUT",
     "SMS_PER_SECOND", "OUTREACH_ATTEMPTS", "OUTREACH_BACKOFF", "OUTREACH_BATCH", "OUTREACH_CLAIM",
-    "OUTREACH_LOCK_WAIT", "ALLOW_PLAINTEXT_AUTH",
+    "OUTREACH_LOCK_WAIT", "ALLOW_PLAINTEXT_AUTH", "IMAP_HOST", "IMAP_PORT", "IMAP_USERNAME", "IMAP_PASSWORD",
+    "IMAP_SECURITY", "IMAP_FOLDERS", "IMAP_TIMEOUT",
 )
-SECRET_VARS = ("SMTP_PASSWORD", "TWILIO_AUTH_TOKEN")
+SECRET_VARS = ("SMTP_PASSWORD", "TWILIO_AUTH_TOKEN", "IMAP_PASSWORD")
 _SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+_IMAP_PORTS = {"tls": 993, "starttls": 143, "none": 143}
 _REAL_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")       # the shape of a real account's SID
 
 
@@ -66,11 +68,28 @@ class TwilioConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ImapConfig:
+    """The mailbox replies and bounces arrive in (the Reply-To and unsubscribe addresses), read only."""
+
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    security: str = "tls"               # tls | starttls | none
+    folders: tuple[str, ...] = ("INBOX",)
+    timeout: float = 60.0
+
+    def describe(self) -> str:
+        return f"IMAP {self.host}:{self.port} ({self.security}, {', '.join(self.folders)})"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything a run needs from outside the repository; ``None`` transports mean files."""
 
     smtp: SmtpConfig | None = None
     twilio: TwilioConfig | None = None
+    imap: ImapConfig | None = None              # None: sync reads no mail
     email_per_second: float | None = None   # None: settings.sending.email_per_second
     sms_per_second: float | None = None     # None: settings.sending.sms_per_second
     attempts: int = 4                       # tries per message for temporary failures
@@ -162,8 +181,23 @@ def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | st
     elif sms != "file":
         raise ConfigError(f"SMS_TRANSPORT must be file or twilio, not {sms!r}")
 
+    imap = None
+    if get("IMAP_HOST"):
+        security = get("IMAP_SECURITY", "tls").lower()
+        if security not in _IMAP_PORTS:
+            raise ConfigError(f"IMAP_SECURITY must be tls, starttls or none, not {security!r}")
+        if not get("IMAP_USERNAME") or not env.get("IMAP_PASSWORD"):
+            raise ConfigError("reading replies needs IMAP_USERNAME and IMAP_PASSWORD with IMAP_HOST")
+        if security == "none" and not plaintext_ok:
+            raise ConfigError("IMAP_SECURITY=none would send IMAP_PASSWORD in clear text: use tls or starttls "
+                              "(ALLOW_PLAINTEXT_AUTH=1 allows it, for a server on this machine)")
+        folders = tuple(f.strip() for f in get("IMAP_FOLDERS", "INBOX").split(",") if f.strip())
+        imap = ImapConfig(host=get("IMAP_HOST"), port=_int(get, "IMAP_PORT", _IMAP_PORTS[security], 1),
+                          username=get("IMAP_USERNAME"), password=env.get("IMAP_PASSWORD", ""), security=security,
+                          folders=folders or ("INBOX",), timeout=_float(get, "IMAP_TIMEOUT", 60.0, 0.001))
+
     return Config(
-        smtp=smtp, twilio=twilio,
+        smtp=smtp, twilio=twilio, imap=imap,
         email_per_second=_float(get, "EMAIL_PER_SECOND", None, 0),
         sms_per_second=_float(get, "SMS_PER_SECOND", None, 0),
         attempts=_int(get, "OUTREACH_ATTEMPTS", 4, 1),

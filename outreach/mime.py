@@ -30,6 +30,8 @@ from markupsafe import Markup
 from relead.model import Sender
 
 from .errors import OutreachError, RenderError
+from relead.messages import reply_address, unsubscribe_address
+
 from .render import check_header, unsubscribe_url
 
 __all__ = ["Layout", "EmailParts", "format_address", "encode_header", "message_id", "build_email",
@@ -72,8 +74,10 @@ def message_id(touch_id: str, sender_email: str) -> str:
 
 
 def list_unsubscribe(sender: Sender, touch_id: str) -> list[tuple[str, str]]:
-    """RFC 2369 / 8058 headers: mailto always, the URL (and one-click POST) when configured."""
-    mailto = f"mailto:{sender.unsubscribe_email or sender.email}?subject=unsubscribe%20{touch_id}"
+    """RFC 2369 / 8058 headers: mailto always (to the unsubscribe address, with the touch as a
+    plus address: sync matches the request to the lead), the URL (and one-click POST) when
+    configured."""
+    mailto = f"mailto:{unsubscribe_address(sender, touch_id)}?subject=unsubscribe%20{touch_id}"
     targets = [f"<{mailto}>"]
     headers = []
     if sender.unsubscribe_url:
@@ -111,8 +115,10 @@ def build_email(parts: EmailParts, *, sender: Sender, now: dt.datetime) -> bytes
     """The message as bytes ready for SMTP DATA (CRLF line ends)."""
     head = [f"From: {format_address(sender.name, sender.email)}\r\n"]
     head.append(f"To: {format_address(parts.to_name, parts.to_addr)}\r\n")
-    if sender.reply_to:
-        head.append(f"Reply-To: {format_address(sender.name, sender.reply_to)}\r\n")
+    # To a lead, replies carry the touch back (unless plus addressing is off); not to an owner.
+    reply = reply_address(sender, parts.id) if parts.unsubscribe else sender.reply_to
+    if reply and reply != sender.email:
+        head.append(f"Reply-To: {format_address(sender.name, reply)}\r\n")
     head.append(encode_header("Subject", parts.subject))
     head.append(_date_header(now))
     head.append(f"Message-ID: {message_id(parts.id, sender.email)}\r\n")

@@ -26,7 +26,7 @@ import markdown
 
 from relead.messages import Copy, CopyError, CopySandbox, template_context, unsubscribe_url
 from relead.model import Message, Model
-from relead.plan import INTERESTED_STEP, Touch
+from relead.plan import INTERESTED_STEP, REPLY_STEP, Touch
 
 from .errors import RenderError, UnsafeHeader
 
@@ -139,6 +139,8 @@ class Renderer:
         lead = self.model.by_id[touch.lead]
         contact = ", ".join(x for x in (lead.phone_written or lead.phone, lead.email) if x)
         head = f"{lead.display_name or lead.id}" + (f" ({contact})" if contact else "")
+        if touch.step == REPLY_STEP:
+            return f"Answer {head}: {touch.why}.\n"
         if touch.step == INTERESTED_STEP or not touch.message:
             return f"Call {head}: {touch.why}.\n"
         body = self._render("text", self._message(touch), "body", self.context(touch)).strip()

@@ -55,7 +55,7 @@ from typing import Awaitable, Callable, Mapping
 from relead.history import HistoryWriter, Record, last_touch_events
 from relead.hygiene import unknown_touches
 from relead.model import Model
-from relead.plan import DONE_EVENTS, INTERESTED_STEP
+from relead.plan import DONE_EVENTS, TASK_STEPS
 from relead.state import LeadState, derive_states
 
 from .compliance import check_touch
@@ -269,8 +269,10 @@ class _Run:
         if outcome.state != "unknown" and not unowned:
             records.append(self._rec(outcome.state, t, outcome.ref, outcome.note))
         if outcome.mark:
-            channel = "email" if outcome.mark == "bounced" else t.channel
-            records.append(self._rec(outcome.mark, t, outcome.ref, outcome.note, channel=channel))
+            bounced = outcome.mark == "bounced"
+            # A bounce names the address: once the lead's address is corrected, it no longer counts.
+            note = f"{self.model.by_id[t.lead].email}: {outcome.note}" if bounced else outcome.note
+            records.append(self._rec(outcome.mark, t, outcome.ref, note, channel="email" if bounced else t.channel))
             self.blocked[t.lead].add(t.channel)
         if outcome.tries:
             self.finished[outcome.state in _FAILING] += 1
@@ -301,7 +303,7 @@ class _Run:
                 first.append(Record(day, at, "enrolled", e.lead, e.campaign, day, "", "", e.variant, "", "", e.why))
         n_enrolled = len(first)
         for t in self.queue.touches:        # a touch whose enrolment nobody recorded (an edited queue)
-            if t.step != INTERESTED_STEP and (t.lead, t.campaign, t.enrolment) not in enrolled \
+            if str(t.step) not in TASK_STEPS and (t.lead, t.campaign, t.enrolment) not in enrolled \
                     and t.lead in self.states and t.touch not in done:
                 enrolled.add((t.lead, t.campaign, t.enrolment))
                 first.append(Record(day, at, "enrolled", t.lead, t.campaign, t.enrolment, "", "", t.variant,
@@ -488,8 +490,9 @@ class _Run:
             tries += 1
             await self.limits[channel].wait()
             try:
-                ref = await transport.send(message)
-                return Outcome(t, "sent", ref, tries=tries)
+                result = await transport.send(message)
+                ref, note = (result, "") if isinstance(result, str) else result
+                return Outcome(t, "sent", ref, note, tries=tries)
             except DeliveryUnknown as exc:
                 return Outcome(t, "unknown", exc.code, str(exc), tries=tries)
             except AccountRefused as exc:

@@ -7,8 +7,9 @@ from typing import Mapping
 
 from .queue import Queue
 from .run import RunResult
+from .sync import SyncResult
 
-__all__ = ["format_summary", "format_preview", "format_plan"]
+__all__ = ["format_summary", "format_preview", "format_plan", "format_sync"]
 
 _CHANNELS = ("email", "sms", "call", "mail")
 _STATES = ("sent", "failed", "deferred", "skipped", "unknown")
@@ -109,3 +110,20 @@ def format_preview(queue: Queue) -> str:
     if not queue.touches:
         out.append("(nothing to send)")
     return "\n".join(out).rstrip() + "\n"
+
+
+def format_sync(result: SyncResult, *, shown: int = 30) -> str:
+    """What a sync read and recorded, what matched nobody, and what could not be read."""
+    lines = [f"{result.commit_message()}" + (f"  (read {'; '.join(result.sources)})" if result.sources else "")]
+    for rec in result.records:
+        what = rec.event.replace("_", " ")
+        note = f": {rec.note}" if rec.note else ""
+        lines.append(f"  {what:<13} {rec.lead}  {rec.channel}{note}")
+    if result.unmatched:
+        lines.append(f"  unmatched ({len(result.unmatched)}, not recorded; answer or file them by hand):")
+        lines.extend(f"    {line}" for line in result.unmatched[:shown])
+        if len(result.unmatched) > shown:
+            lines.append(f"    ... and {len(result.unmatched) - shown} more")
+    for error in result.errors:
+        lines.append(f"  could not read {error}")
+    return "\n".join(lines) + "\n"

@@ -7,7 +7,7 @@ from typing import Any
 from . import schema as S
 from .convert import KEY_RE, Invalid, check_mapping, did_you_mean
 from .crm_formats import import_rules_from, value_map
-from .model import LostReason, Scoring, Sender, Sending, Settings, TeamMember, Window, frozen_map
+from .model import LostReason, Scoring, Sender, Sending, Settings, SyncRules, TeamMember, Window, frozen_map
 from .problems import Problems
 from .vocab import WEEKDAYS
 
@@ -92,7 +92,8 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
     return Settings(team=team, timezone=data["timezone"], funnel=data["funnel"],
                     lost_reasons=reasons, sender=Sender(**data["sender"]),
                     currency=data.get("currency", "USD"), phone_region=data.get("phone_region", "US"),
-                    scoring=scoring, sending=sending, importing=importing)
+                    scoring=scoring, sending=sending, importing=importing,
+                    sync=SyncRules(**(data.get("sync") or {})))
 
 
 def _named_maps(value, key, path, file, problems) -> dict | None:

@@ -14,15 +14,19 @@ from typing import Mapping, NamedTuple
 
 from .history import Record
 
-__all__ = ["Progress", "read_progress", "INTERESTED_STEP", "DONE_EVENTS", "COUNTS_AS_TOUCH",
-           "STOPPING_EVENTS"]
+__all__ = ["Progress", "read_progress", "INTERESTED_STEP", "REPLY_STEP", "TASK_STEPS", "DONE_EVENTS",
+           "COUNTS_AS_TOUCH", "STOPPING_EVENTS"]
 
 INTERESTED_STEP = -1          # the owner's task after an `interested` response
+REPLY_STEP = -2               # the owner's task after a reply: answer it
+TASK_STEPS = frozenset((str(INTERESTED_STEP), str(REPLY_STEP)))
 DONE_EVENTS = frozenset(("attempting", "sent", "failed", "skipped", "settled_sent", "settled_not_sent"))
 COUNTS_AS_TOUCH = frozenset(("attempting", "sent", "settled_sent"))
+# An answer stops the sequence, and so does a spam complaint. What closes one channel (a bounce, a
+# wrong number, an opt-out of email or SMS) does not: that channel's steps are skipped, the others
+# go on.
 STOPPING_EVENTS = frozenset(("replied", "interested", "not_interested", "unsubscribed", "do_not_contact",
-                             "bounced", "wrong_number", "out_of_scope", "appointment", "proposal", "won",
-                             "called"))
+                             "complained", "out_of_scope", "appointment", "proposal", "won", "called"))
 
 
 class Progress(NamedTuple):
@@ -34,7 +38,7 @@ class Progress(NamedTuple):
     done: frozenset[int] = frozenset()                  # steps done (never planned again)
     last_day: Mapping[int, str] = MappingProxyType({})  # step -> the day it was done
     stopped_by: Record | None = None                    # the response that stopped it
-    task_done: bool = False                             # the owner's call after `interested`
+    task_done: bool = False                             # the owner's task after `interested` or a reply
     sms: frozenset[str] = frozenset()                   # SMS touches that went (or may have gone) out
 
 
@@ -68,8 +72,8 @@ def read_progress(records: tuple[Record, ...], enrolled: Record) -> Progress:
     done, last_day, task_done = set(), {}, False
     for step_text, r in steps.items():
         step, finished = int(step_text), r.event != "deferred"
-        if step == INTERESTED_STEP:
-            task_done = finished
+        if step_text in TASK_STEPS:
+            task_done = task_done or finished
         elif finished:
             done.add(step)
             last_day[step] = r.day

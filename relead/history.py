@@ -4,7 +4,8 @@ Format (version 1), chosen to load a million records in about a second and to
 merge without conflicts:
 
 * one file per day per writer: ``history/YYYY/MM/YYYY-MM-DD.<writer>.tsv``
-  (``outreach`` for the daily run, ``record-<who>`` for responses people record),
+  (``outreach`` for the daily run, ``sync`` for what ``make sync`` brings back,
+  ``record-<who>`` for responses people record),
   so the daily outreach commit and a pull request that records a response never
   touch the same file; ``.gitattributes`` sets ``merge=union`` on them as well;
 * UTF-8 text, one record a line, tab-separated, never rewritten, only appended;
@@ -35,7 +36,7 @@ from .problems import Problems
 
 __all__ = [
     "COLUMNS", "HEADER", "Record", "History", "HistoryWriter", "read_history", "touch_id",
-    "TOUCH_EVENTS", "RESPONSE_EVENTS", "EVENTS", "escape", "unescape", "history_file",
+    "TOUCH_EVENTS", "RESPONSE_EVENTS", "SYNC_EVENTS", "EVENTS", "escape", "unescape", "history_file",
     "last_touch_events",
 ]
 
@@ -53,7 +54,12 @@ RESPONSE_EVENTS = (
     "bounced", "wrong_number", "out_of_scope", "appointment", "proposal", "won",
     "called", "no_answer", "voicemail",
 )
-EVENTS = frozenset(ENROL_EVENTS + TOUCH_EVENTS + RESPONSE_EVENTS)
+# What only `make sync` writes (replies, bounces and opt-outs it writes as the responses above):
+# an automatic reply (note `until YYYY-MM-DD`: no touch before that day), a soft bounce, a
+# bounce that is a block against us (the lead is not blamed), a spam complaint, an SMS START
+# (lifts an SMS opt-out) and an SMS HELP.
+SYNC_EVENTS = ("auto_reply", "soft_bounce", "policy_block", "complained", "opted_in", "sms_help")
+EVENTS = frozenset(ENROL_EVENTS + TOUCH_EVENTS + RESPONSE_EVENTS + SYNC_EVENTS)
 
 _FILE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.([a-z0-9][a-z0-9_.-]*)\.tsv$")
 

@@ -32,7 +32,8 @@ from .model import Campaign, Lead, Loss, Model, Sender
 from .problems import Problems
 
 __all__ = ["TEMPLATE_VARIABLES", "CopyError", "CopySandbox", "Copy", "forbidden_tags", "unsubscribe_url",
-           "template_context", "check_messages", "LARGEST_RESULT"]
+           "reply_address", "unsubscribe_address", "REPLY_TAG", "template_context", "check_messages",
+           "LARGEST_RESULT"]
 
 # What message copy may use; outreach provides exactly these.
 TEMPLATE_VARIABLES = ("lead", "owner", "campaign", "sender", "unsubscribe_url")
@@ -123,12 +124,34 @@ def _describe(exc: Exception) -> str:
     return f"{exc} ({exc.__class__.__name__})"
 
 
+REPLY_TAG = "r-"
+
+
+def _plus(address: str, tag: str) -> str:
+    local, _, domain = address.rpartition("@")
+    return f"{local}+{tag}@{domain}"
+
+
+def reply_address(sender: Sender, touch_id: str) -> str:
+    """Where a lead's reply goes: ``sender.reply_to`` (else the From address), carrying the touch as
+    a plus address (``sales+r-<touch>@``) unless ``plus_addressing`` is off. The token survives
+    relays that rewrite Message-IDs and mail clients that drop the thread headers."""
+    base = sender.reply_to or sender.email
+    return _plus(base, REPLY_TAG + touch_id) if sender.plus_addressing else base
+
+
+def unsubscribe_address(sender: Sender, touch_id: str) -> str:
+    """The List-Unsubscribe mailbox, carrying the touch (``unsubscribe+<touch>@``) likewise."""
+    base = sender.unsubscribe_email or sender.email
+    return _plus(base, touch_id) if sender.plus_addressing else base
+
+
 def unsubscribe_url(sender: Sender, touch_id: str) -> str:
     """The lead's own opt-out link: the settings' URL with the touch id, else a mailto."""
     if sender.unsubscribe_url:
         sep = "&" if "?" in sender.unsubscribe_url else "?"
         return f"{sender.unsubscribe_url}{sep}t={touch_id}"
-    return f"mailto:{sender.unsubscribe_email or sender.email}?subject=unsubscribe%20{touch_id}"
+    return f"mailto:{unsubscribe_address(sender, touch_id)}?subject=unsubscribe%20{touch_id}"
 
 
 def _lead_vars(lead: Lead) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Mapping
 from .history import History
 
 __all__ = [
-    "TeamMember", "LostReason", "Scoring", "Window", "Sending", "Sender", "ImportRules", "Settings",
+    "TeamMember", "LostReason", "Scoring", "Window", "Sending", "Sender", "SyncRules", "ImportRules", "Settings",
     "Loss", "Lead", "Step", "Variant", "OutcomeRule", "Audience", "Campaign", "Message",
     "Page", "Model", "frozen_map",
 ]
@@ -91,6 +91,15 @@ class Sender:
     reply_to: str | None = None
     unsubscribe_email: str | None = None
     unsubscribe_url: str | None = None
+    plus_addressing: bool = True    # tokens in Reply-To and the unsubscribe address (name+token@)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRules:
+    """settings `sync:`: what `make sync` keeps of what comes back."""
+
+    snippets: bool = True           # keep up to 160 characters of each reply's new text
+    lookback_days: int = 30         # how far back the first sync reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +126,7 @@ class Settings:
     scoring: Scoring = Scoring()
     sending: Sending = Sending()
     importing: ImportRules = ImportRules()      # settings `import:`
+    sync: SyncRules = SyncRules()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,13 @@ Rules (SPEC 6 and docs/outreach.md):
   business day.
 * At most one touch per lead per day, at most ``per_lead_per_7_days`` in any 7
   days, at most ``daily_caps`` per channel per day (what was recorded today counts).
-* A sequence stops on any response, an opt-out, a bounce, ``do_not_contact`` or
-  a status change; then the campaign's ``outcomes`` apply: ``interested`` gives
-  the owner a task, ``not_interested`` and ``no_response`` (after the last step)
-  hand the lead to the ``then`` campaign.
+* A sequence stops on any answer, ``unsubscribed``, ``do_not_contact``, a spam
+  complaint or a status change; then the campaign's ``outcomes`` apply:
+  ``interested`` gives the owner a task, so does a reply (answer it),
+  ``not_interested`` and ``no_response`` (after the last step) hand the lead to the
+  ``then`` campaign. A bounce, a wrong number or an opt-out of one channel closes
+  that channel only. An automatic reply (out of office) pauses the sequence until
+  the day it gives; then it goes on where it was.
 * A step whose channel cannot reach the lead (no consent, bounced, opted out)
   is skipped, recorded as such, and the sequence moves on.
 """
@@ -36,7 +39,8 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .audience import in_audience
-from .enrolment import COUNTS_AS_TOUCH, DONE_EVENTS, INTERESTED_STEP, STOPPING_EVENTS, Progress
+from .enrolment import (COUNTS_AS_TOUCH, DONE_EVENTS, INTERESTED_STEP, REPLY_STEP, STOPPING_EVENTS, TASK_STEPS,
+                        Progress)
 from .gcpause import collector_paused
 from .history import Record, touch_id
 from .model import Campaign, Model, Sending
@@ -44,9 +48,11 @@ from .priorities import Priority
 from .state import LeadState
 
 __all__ = ["Enrolment", "Touch", "Skip", "Stop", "DayPlan", "plan_day", "assign_variant",
-           "add_business_days", "INTERESTED_STEP", "DONE_EVENTS", "STOPPING_EVENTS"]
+           "add_business_days", "INTERESTED_STEP", "REPLY_STEP", "TASK_STEPS", "DONE_EVENTS", "STOPPING_EVENTS"]
 
 _FINISHED_STATUSES = frozenset(("won", "recovered", "back_in_funnel", "dead"))
+# A reply older than this without an outcome is listed as waiting (the dashboard), not handed out.
+REPLY_TASK_WINDOW = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +69,7 @@ class Touch:
     lead: str
     campaign: str
     enrolment: str            # YYYY-MM-DD
-    step: int                 # 0-based; INTERESTED_STEP for the owner's follow-up task
+    step: int                 # 0-based; INTERESTED_STEP / REPLY_STEP for the owner's follow-up tasks
     channel: str
     message: str              # key under content/messages ("" for the interested task)
     variant: str
@@ -219,6 +225,14 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
                                    INTERESTED_STEP, "call", "", cur.variant, st.lead.owner,
                                    f"said they are interested on {cur.stopped_by.day}: call back "
                                    f"(back in the funnel at {stage})"))
+            elif ev == "replied" and not cur.task_done and st.reply_waiting and \
+                    dt.date.fromisoformat(st.last_response.day) >= today - REPLY_TASK_WINDOW:
+                answer = st.last_response
+                said = f': "{answer.note}"' if answer.note else ""
+                tasks.append(Touch(touch_id(lid, camp.id, cur.day, REPLY_STEP), lid, camp.id, cur.day, REPLY_STEP,
+                                   "call", "", cur.variant, st.lead.owner,
+                                   f"replied by {answer.channel or 'email'} on {answer.day}{said}; answer them, "
+                                   "then record what came of it (make record)"))
             elif ev == "not_interested":
                 _handoff(handoff, camp, "not_interested", lid, st)
             continue
@@ -302,6 +316,11 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         recent = touched.get(lid, _NO_TOUCHES)
         if recent.get(day):
             continue  # one touch per lead per day
+        if st.paused_until is not None and today < st.paused_until:
+            step_i = next(i for i in range(len(camp.steps)) if i not in cur.done)
+            deferred.append(Skip(lid, camp.id, step_i, camp.steps[step_i].channel,
+                                 f"out of office: no touch before {st.paused_until}"))
+            continue
         step_i = next(i for i in range(len(camp.steps)) if i not in cur.done)
         due = _due_day(camp, cur, step_i, sending)
         if due > today:

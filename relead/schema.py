@@ -122,6 +122,12 @@ SENDER = (
     _k("postal_address", "line", required=True),
     _k("unsubscribe_email", "email"),
     _k("unsubscribe_url", "url"),
+    _k("plus_addressing", "bool"),
+)
+
+SYNC = (
+    _k("snippets", "bool"),
+    _k("lookback_days", "int", minimum=1),
 )
 
 # What `make import` maps a CRM's words to (docs/import.md). Keys of the maps are the CRM's words.
@@ -144,6 +150,7 @@ SETTINGS = (
     _k("scoring", "map", schema=SCORING),
     _k("sending", "map", schema=SENDING),
     _k("sender", "map", required=True, schema=SENDER),
+    _k("sync", "map", schema=SYNC),
     _k("import", "map", schema=IMPORT),
 )
 
@@ -219,6 +226,7 @@ SCHEMAS: dict[str, tuple[Key, ...]] = {
     "settings.yaml: sending": SENDING,
     "settings.yaml: send_window": WINDOW,
     "settings.yaml: sender": SENDER,
+    "settings.yaml: sync": SYNC,
     "settings.yaml: import": IMPORT,
     "campaigns": CAMPAIGN,
     "campaigns: audience": AUDIENCE,

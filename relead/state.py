@@ -8,21 +8,47 @@ derivation (funnel, priorities, hygiene, the plan) starts from.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
 from .enrolment import Progress, read_progress
-from .history import Record
+from .history import SYNC_EVENTS, Record
 from .model import Lead, Model, Settings
 
-__all__ = ["LeadState", "OutcomeRules", "derive_state", "derive_states", "STAGE_RESPONSES", "TOUCH_COUNTED"]
+__all__ = ["LeadState", "OutcomeRules", "derive_state", "derive_states", "STAGE_RESPONSES", "TOUCH_COUNTED",
+           "PAUSE_DAYS", "SOFT_BOUNCES", "record_address", "paused_until"]
 
 # Responses that move a lead to a funnel stage (interested: the stage its campaign says).
 STAGE_RESPONSES = {"appointment": "appointment", "proposal": "proposal", "won": "won"}
 TOUCH_COUNTED = ("sent", "settled_sent")
 _CALL_OUTCOMES = ("called", "no_answer", "voicemail")
 _ALL_CHANNEL_STOPS = ("unsubscribed", "do_not_contact")
+_SYNCED = frozenset(SYNC_EVENTS + ("replied", "bounced", "opted_out"))   # what sync records, by inbound id
+_NOT_ANSWERS = frozenset(("policy_block", "sms_help"))   # recorded for people; nothing changes for the lead
+PAUSE_DAYS = 14                 # an automatic reply that gives no date pauses the lead this long
+SOFT_BOUNCES = (3, 14)          # this many soft bounces within this many days make a hard one
+_UNTIL = re.compile(r"^until (\d{4}-\d{2}-\d{2})")
+_NOTE_ADDRESS = re.compile(r"^([^\s:@]+@[^\s:@]+):")
+
+
+def record_address(rec: Record) -> str:
+    """The address a bounce record names (its note starts ``address:``), lower-cased; "" if none."""
+    m = _NOTE_ADDRESS.match(rec.note)
+    return m.group(1).lower() if m else ""
+
+
+def paused_until(rec: Record) -> dt.date:
+    """The first day a touch may go out after an automatic reply: its note's ``until``, else
+    :data:`PAUSE_DAYS` after it came."""
+    m = _UNTIL.match(rec.note)
+    if m:
+        try:
+            return dt.date.fromisoformat(m.group(1))
+        except ValueError:
+            pass
+    return dt.date.fromisoformat(rec.day) + dt.timedelta(days=PAUSE_DAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +69,13 @@ class LeadState:
     dead_review_on: dt.date | None      # out_of_scope recorded: when to look again
     progress: Progress | None           # where the latest enrolment stands
     entered: Mapping[str, str]          # campaign -> its last enrolment day
+    paused_until: dt.date | None = None     # an automatic reply (out of office): no touch before this day
+    closed: Mapping[str, Record] = field(default_factory=lambda: _NO_CLOSED)   # channel -> what closed it for good
+
+    @property
+    def reply_waiting(self) -> bool:
+        """The lead answered and nobody has recorded what came of it yet."""
+        return self.last_response is not None and self.last_response.event == "replied"
 
     @property
     def contactable(self) -> bool:
@@ -57,6 +90,7 @@ class LeadState:
 
 DEFAULT_REVIEW_DAYS = 365
 _NO_ENTRIES: Mapping[str, str] = MappingProxyType({})
+_NO_CLOSED: Mapping[str, Record] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +128,45 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
     lost = lead.lost
     touches = lead.touches
     dnc = lead.do_not_contact
-    unsubscribed = bounced = wrong_number = sms_stop = email_stop = False
-    last_response = enrolment = None
+    unsubscribed = wrong_number = False
+    last_response = enrolment = pause = None
     out_of_scope_on = None
     review_days = DEFAULT_REVIEW_DAYS
     entered: Mapping[str, str] = _NO_ENTRIES
+    closed: dict[str, Record] = {}
     if records:
         reached = dict(reached)
+        address = lead.email.lower()
+        soft: dict[str, str] = {}      # a soft bounce's ref (the bounce message) -> its day
+        seen_sync: set[tuple[str, str, str]] | None = None      # made for the few leads sync wrote about
         for rec in records:
             ev = rec.event
             if ev in TOUCH_COUNTED:
                 touches += 1
+                continue
+            if ev in _SYNCED and rec.ref:
+                # Two runners may both have recorded one inbound message: it counts once.
+                key = (ev, rec.ref, rec.note)
+                if seen_sync is None:
+                    seen_sync = set()
+                elif key in seen_sync:
+                    continue
+                seen_sync.add(key)
+            if ev in _NOT_ANSWERS:
+                continue
+            if ev == "auto_reply":
+                until = paused_until(rec)
+                pause = until if pause is None or until > pause else pause
+                continue
+            if ev == "soft_bounce":
+                if record_address(rec) in ("", address):
+                    soft[rec.ref or rec.at] = rec.day
+                    if _soft_bounces_hard(soft.values()):
+                        closed["email"] = rec
+                continue
+            if ev == "opted_in":
+                if rec.channel in closed and closed[rec.channel].event == "opted_out":
+                    del closed[rec.channel]
                 continue
             if ev in _CALL_OUTCOMES:
                 last_response = rec
@@ -130,13 +192,16 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
             elif ev in _ALL_CHANNEL_STOPS:
                 unsubscribed = unsubscribed or ev == "unsubscribed"
                 dnc = dnc or ev == "do_not_contact"
-            elif ev == "opted_out":
-                sms_stop = sms_stop or rec.channel == "sms"
-                email_stop = email_stop or rec.channel == "email"
+            elif ev == "opted_out" and rec.channel in ("email", "sms"):
+                closed[rec.channel] = rec
+            elif ev == "complained":
+                closed["email"] = rec
             elif ev == "bounced":
-                bounced = True
+                if record_address(rec) in ("", address):   # a corrected address is good again
+                    closed["email"] = rec
             elif ev == "wrong_number":
                 wrong_number = True
+                closed.setdefault("sms", rec)
             elif ev == "out_of_scope":
                 out_of_scope_on = dt.date.fromisoformat(rec.day)
                 review_days = rules.review_days.get(rec.campaign, DEFAULT_REVIEW_DAYS)
@@ -150,11 +215,19 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
     return LeadState(
         lead=lead, status=status, reached=reached, furthest=furthest, category=category,
         touches=touches, do_not_contact=dnc, unsubscribed=unsubscribed,
-        email_usable=bool(lead.email) and lead.consent_email and not bounced and not email_stop,
-        sms_usable=phone_usable and lead.consent_sms and not sms_stop,
+        email_usable=bool(lead.email) and lead.consent_email and "email" not in closed,
+        sms_usable=phone_usable and lead.consent_sms and "sms" not in closed,
         phone_usable=phone_usable, last_response=last_response, enrolment=enrolment,
         dead_review_on=(out_of_scope_on + dt.timedelta(days=review_days)) if out_of_scope_on else None,
-        progress=read_progress(records, enrolment) if enrolment is not None else None, entered=entered)
+        progress=read_progress(records, enrolment) if enrolment is not None else None, entered=entered,
+        paused_until=pause, closed=MappingProxyType(closed) if closed else _NO_CLOSED)
+
+
+def _soft_bounces_hard(days) -> bool:
+    """:data:`SOFT_BOUNCES`: enough soft bounces close together to give up on the address."""
+    n, window = SOFT_BOUNCES
+    ordered = sorted(dt.date.fromisoformat(d) for d in days)
+    return any((ordered[i + n - 1] - ordered[i]).days < window for i in range(len(ordered) - n + 1))
 
 
 def _reach(reached: dict, stage: str, day: dt.date, lost_on: dt.date | None) -> None:

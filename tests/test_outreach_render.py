@@ -114,22 +114,22 @@ def test_acme_inc_stays_one_recipient_and_headers_parse():
     assert msg["To"].addresses[0].addr_spec == "buyer@acme.example"
     assert msg["Subject"] == "Ein Angebot für Sie — 20% off"
     assert msg["Message-ID"] == "<abc123.relead@northwind.example>"
-    assert msg["List-Unsubscribe"] == ("<mailto:unsubscribe@northwind.example?subject=unsubscribe%20abc123>, "
+    assert msg["List-Unsubscribe"] == ("<mailto:unsubscribe+abc123@northwind.example?subject=unsubscribe%20abc123>, "
                                        "<https://northwind.example/unsubscribe?t=abc123>")
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert msg["Reply-To"].addresses[0].addr_spec == "sales@northwind.example"
+    assert msg["Reply-To"].addresses[0].addr_spec == "sales+r-abc123@northwind.example"   # the touch rides along
     assert msg.get_content_type() == "multipart/alternative"
     assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == "Hello\n.line starting with a dot\n"
     assert msg.get_body(("html",)).get_content().strip() == "<p>Hello</p>"
     assert not msg.defects
 
 
-def test_no_one_click_without_an_https_url():
-    sender = Sender("Co", "a@co.example", "1 Main St", unsubscribe_email="u@co.example")
+def test_no_one_click_without_an_https_url_and_no_tokens_without_plus_addressing():
+    sender = Sender("Co", "a@co.example", "1 Main St", unsubscribe_email="u@co.example", plus_addressing=False)
     msg = parse(build_email(EmailParts("t1", "Zoë Åkesson", "z@x.example", "Hi", "x", "<p>x</p>"),
                             sender=sender, now=NOW))
     assert msg["List-Unsubscribe"] == "<mailto:u@co.example?subject=unsubscribe%20t1>"
-    assert msg["List-Unsubscribe-Post"] is None
+    assert msg["List-Unsubscribe-Post"] is None and msg["Reply-To"] is None
     assert msg["To"].addresses[0].display_name == "Zoë Åkesson"
 
 

@@ -64,7 +64,7 @@ def test_email_arrives_with_both_parts_headers_and_one_recipient(make_repo, smtp
         assert env_from == "hello@northwind.example" and len(rcpts) == 1
         assert len(msg["To"].addresses) == 1
         assert msg["Subject"] == t.subject
-        assert msg["List-Unsubscribe"].startswith("<mailto:unsubscribe@northwind.example?subject=unsubscribe%20")
+        assert msg["List-Unsubscribe"].startswith(f"<mailto:unsubscribe+{t.touch}@northwind.example?subject=unsubscribe%20")
         assert f"https://northwind.example/unsubscribe?t={t.touch}" in msg["List-Unsubscribe"]
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         plain = msg.get_body(("plain",)).get_content()

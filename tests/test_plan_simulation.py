@@ -19,7 +19,7 @@ import pytest
 from outreach.compliance import check_touch
 from relead.check import check_repository
 from relead.history import History, Record
-from relead.plan import INTERESTED_STEP, plan_day
+from relead.plan import INTERESTED_STEP, REPLY_STEP, plan_day
 from relead.priorities import rank
 from relead.state import derive_states
 from tests.outreach_helpers import lead_yaml
@@ -93,8 +93,8 @@ class Desk:
                 self.record(iso, "attempting", t.lead, t.campaign, t.enrolment, t.step, t.channel, t.variant, t.id)
                 self.record(iso, "sent", t.lead, t.campaign, t.enrolment, t.step, t.channel, t.variant, t.id,
                             "task" if t.is_task else "id")
-                self.sent.append((iso, t.lead, t.channel if t.step != INTERESTED_STEP else "callback", t.step,
-                                  t.campaign))
+                label = {INTERESTED_STEP: "callback", REPLY_STEP: "answer"}.get(t.step, t.channel)
+                self.sent.append((iso, t.lead, label, t.step, t.campaign))
 
     def simulate(self, days: int, responses: dict[str, list[tuple]] | None = None) -> "Desk":
         for i in range(days):
@@ -136,8 +136,9 @@ def test_a_hot_lead_through_every_step_then_nurture(make_repo):
 
 
 @pytest.mark.parametrize("why, responses, expected", [
-    ("a reply stops the sequence; a person takes it from here",
-     {"2026-11-24": [("lead-0001", "replied")]}, HOT_TIMELINE[:1]),
+    ("a reply stops the sequence; the owner gets a task to answer it, then a person takes it from here",
+     {"2026-11-24": [("lead-0001", "replied")]},
+     HOT_TIMELINE[:1] + [("2026-11-25", "answer", REPLY_STEP, "hot-reactivation")]),
     ("interested: the owner gets a call-back task once, then nothing",
      {"2026-11-25": [("lead-0001", "interested")]},
      HOT_TIMELINE[:1] + [("2026-11-27", "callback", INTERESTED_STEP, "hot-reactivation")]),
@@ -146,8 +147,8 @@ def test_a_hot_lead_through_every_step_then_nurture(make_repo):
      HOT_TIMELINE[:1] + [("2026-11-25", "email", 0, "nurture")]),
     ("unsubscribed stops every channel for good",
      {"2026-11-27": [("lead-0001", "unsubscribed")]}, HOT_TIMELINE[:2]),
-    ("a bounce stops the sequence",
-     {"2026-11-23": [("lead-0001", "bounced", "email")]}, HOT_TIMELINE[:1]),
+    ("a bounce closes email: the email steps are skipped, the other channels go on",
+     {"2026-11-23": [("lead-0001", "bounced", "email")]}, HOT_TIMELINE[:3]),
     ("SMS opt-out: the SMS-only stop skips SMS steps, the rest goes on",
      {"2026-11-23": [("lead-0001", "opted_out", "sms")]},
      HOT_TIMELINE[:1] + HOT_TIMELINE[2:]),     # the SMS step is skipped (recorded); the days stay

@@ -19,7 +19,7 @@ from urllib.request import Request, urlopen
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from outreach.transports.sms_twilio import _http_client, _Retryable
+from outreach.transports.sms_twilio import http_client, _Retryable
 from tests.twilio_server import DEFAULT_NOW, OUR_NUMBER, TwilioServer
 
 UTC = dt.timezone.utc
@@ -33,7 +33,7 @@ RFC2822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d "
 async def _with_client(server: TwilioServer, use, *, token: str | None = None):
     """``use(client)`` with a twilio Client over the product's own HTTP client, closed afterwards."""
     from twilio.rest import Client
-    http = _http_client(server.base, 10.0, 4)
+    http = http_client(server.base, 10.0, 4)
     try:
         return await use(Client(server.account_sid, token or server.auth_token, http_client=http))
     finally:

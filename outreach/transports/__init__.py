@@ -1,8 +1,8 @@
 """Transports: where a run's email and SMS go. Injected into the sender, never chosen inside it.
 
 A transport is an async context manager with ``concurrency`` (how many sends may
-be in flight at once) and ``async send(message) -> str`` returning the
-provider's id for the message. It raises only
+be in flight at once) and ``async send(message) -> str | Delivered`` returning the
+provider's id for the message (with a note, such as the relay's own id for it). It raises only
 :class:`~outreach.errors.TemporaryDeliveryError` (nothing delivered; retry),
 :class:`~outreach.errors.PermanentDeliveryError` (nothing delivered; do not
 retry) or :class:`~outreach.errors.DeliveryUnknown` (it may have been
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..config import Config
 
-__all__ = ["OutgoingEmail", "OutgoingSms", "EmailTransport", "SmsTransport", "email_transport",
+__all__ = ["OutgoingEmail", "OutgoingSms", "Delivered", "EmailTransport", "SmsTransport", "email_transport",
            "sms_transport"]
 
 
@@ -38,12 +38,19 @@ class OutgoingSms:
     body: str
 
 
+class Delivered(NamedTuple):
+    """What a provider said when it took a message: its id, and a note kept with the `sent` record."""
+
+    ref: str
+    note: str = ""
+
+
 class EmailTransport(Protocol):
     concurrency: int
 
     async def __aenter__(self) -> "EmailTransport": ...
     async def __aexit__(self, *exc) -> None: ...
-    async def send(self, message: OutgoingEmail) -> str: ...
+    async def send(self, message: OutgoingEmail) -> str | Delivered: ...
 
 
 class SmsTransport(Protocol):

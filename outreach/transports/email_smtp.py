@@ -41,7 +41,7 @@ from relead.convert import valid_email
 from ..config import SmtpConfig
 from ..errors import (AccountRefused, DeliveryUnknown, PermanentDeliveryError, RecipientRejected,
                       TemporaryDeliveryError)
-from ..transports import OutgoingEmail
+from ..transports import Delivered, OutgoingEmail
 
 __all__ = ["SmtpTransport"]
 
@@ -228,7 +228,7 @@ class SmtpTransport:
             self._open.discard(conn)
             conn.abort()
 
-    async def send(self, message: OutgoingEmail) -> str:
+    async def send(self, message: OutgoingEmail) -> str | Delivered:
         assert self._idle is not None, "use the transport as `async with`"
         conn = await self._idle.get()
         try:
@@ -236,7 +236,7 @@ class SmtpTransport:
                 self._drop(conn)
                 conn = None
                 conn = await self._connect()
-            await self._transaction(conn, message)
+            answer = await self._transaction(conn, message)
         except BaseException:
             self._drop(conn)
             conn = None
@@ -244,9 +244,12 @@ class SmtpTransport:
         finally:
             self._idle.put_nowait(conn)
         m = _MID.search(message.data)
-        return m.group(1).decode("ascii") if m else message.id
+        ref = m.group(1).decode("ascii") if m else message.id
+        relay = _relay_id(answer)
+        return Delivered(ref, f"relay {relay}") if relay else ref
 
-    async def _transaction(self, conn: _Connection, message: OutgoingEmail) -> None:
+    async def _transaction(self, conn: _Connection, message: OutgoingEmail) -> str:
+        """The transaction; returns the server's answer to the message data."""
         commands = [("MAIL", b"MAIL FROM:" + _path(message.sender) + b"\r\n"),
                     *(("RCPT", b"RCPT TO:" + _path(rcpt) + b"\r\n") for rcpt in message.recipients),
                     ("DATA", b"DATA\r\n")]
@@ -268,6 +271,7 @@ class SmtpTransport:
                 code, text = await conn.reply()
                 if code not in _EXPECTED[stage]:
                     raise _Refused("DATA", code, text)
+                return text
         except _Refused as exc:
             permanent = 500 <= exc.code < 600
             if str(exc.code) in _ACCOUNT_CODES:
@@ -289,6 +293,17 @@ class SmtpTransport:
                                       "the server may have the message", code="data") from None
             raise TemporaryDeliveryError(f"connection lost at {stage} ({exc.__class__.__name__})",
                                          code="disconnect") from None
+
+
+_QUEUED = re.compile(r"queued as ([\w.-]+)|^(?:2\.\d\.\d\s+)?ok\s+([\w.-]{8,})\b", re.I)
+
+
+def _relay_id(answer: str) -> str:
+    """The relay's own id for a message, from its 250 answer: Postfix's ``queued as 4RB1vH5c``,
+    Amazon SES's ``Ok 0100018c...-000000``, which is also the Message-ID SES gives the mail
+    (replies then name that one: sync matches on it)."""
+    m = _QUEUED.search(answer)
+    return (m.group(1) or m.group(2)) if m else ""
 
 
 def _path(address: str) -> bytes:

@@ -37,7 +37,7 @@ from ..config import TwilioConfig
 from ..errors import AccountRefused, DeliveryUnknown, PermanentDeliveryError, TemporaryDeliveryError
 from ..transports import OutgoingSms
 
-__all__ = ["TwilioTransport", "TWILIO_BASE", "OPTED_OUT_CODES", "BAD_NUMBER_CODES", "ACCOUNT_CODES",
+__all__ = ["TwilioTransport", "http_client", "TWILIO_BASE", "OPTED_OUT_CODES", "BAD_NUMBER_CODES", "ACCOUNT_CODES",
            "NOT_ENABLED_CODES"]
 
 TWILIO_BASE = "https://api.twilio.com"
@@ -88,7 +88,7 @@ def _url(url: str, base: str) -> URL:
     return URL(url)
 
 
-def _http_client(base: str, timeout: float, connections: int):
+def http_client(base: str, timeout: float, connections: int):
     from twilio.http import AsyncHttpClient
     from twilio.http.response import Response
 
@@ -137,7 +137,7 @@ class TwilioTransport:
     async def __aenter__(self) -> "TwilioTransport":
         from twilio.rest import Client       # imported here: it is slow to import
         cfg = self.config
-        self._http = _http_client(cfg.api_base, cfg.timeout, cfg.connections)
+        self._http = http_client(cfg.api_base, cfg.timeout, cfg.connections)
         client = Client(cfg.account_sid, cfg.auth_token, http_client=self._http)
         self._messages = client.messages
         return self

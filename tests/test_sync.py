@@ -1,0 +1,321 @@
+"""`make sync`: what comes back is classified, matched and recorded, and sequences react by themselves.
+
+Against real servers: the mailbox is Debian's Dovecot on 127.0.0.1 (tests/imap_server.py),
+fed with the real-shaped messages of tests/data/inbound/; the texts come from the local
+Twilio endpoint's message list; day 0 goes out over SMTP to aiosmtpd.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import os
+import re
+from collections import Counter
+
+import pytest
+
+from outreach.cli import main
+from outreach.config import config_from_env
+from outreach.sync.mail import parse_mail, read_mail, return_date
+from outreach.sync.match import Touches
+from outreach.sync.sms import keyword
+from relead.check import check_repository
+from relead.history import HEADER, Record
+from tests.inbound_corpus import DEFAULT_VALUES, load_corpus, render, touch_id
+from tests.outreach_helpers import git, history_events, lead_yaml, outreach_repo
+from tests.smtp_server import CA, SmtpServer
+from tests.twilio_server import OUR_NUMBER, TwilioServer
+
+SAMPLES = load_corpus()
+DAY0 = "2026-12-07"                         # a Monday
+
+
+# -- the corpus, message by message ---------------------------------------------------------------
+
+def corpus_repo(make_repo):
+    """The corpus' lead (Jane Doe at acme.example) with the two touches its messages answer."""
+    touch, earlier = touch_id("jane-doe-acme", "hot-reactivation", "2026-11-24", 3), \
+        touch_id("jane-doe-acme", "hot-reactivation", "2026-11-24", 0)
+    relay = DEFAULT_VALUES["relay_message_id"].strip("<>").split("@")[0]
+    rows = [Record("2026-11-24", "2026-11-24T16:00:00+00:00", "enrolled", "jane-doe-acme", "hot-reactivation",
+                   "2026-11-24", variant="a")]
+    for step, tid, day in ((0, earlier, "2026-11-24"), (3, touch, DAY0)):
+        for event, ref, note in (("attempting", "", ""), ("sent", f"<{tid}.relead@northwind.example>",
+                                                          f"relay {relay}" if step == 3 else "")):
+            rows.append(Record(day, f"{day}T16:02:37+00:00", event, "jane-doe-acme", "hot-reactivation",
+                               "2026-11-24", str(step), "email", "a", tid, ref, note))
+    leads = "leads:\n" + lead_yaml(1, id="jane-doe-acme", name="Jane Doe", company="Acme Corp",
+                                   email="jane.doe@acme.example")
+    history = {}
+    for day in ("2026-11-24", DAY0):
+        history[f"{day[:4]}/{day[5:7]}/{day}.outreach.tsv"] = HEADER + "".join(r.line() for r in rows if r.day == day)
+    root = make_repo(leads, history=history)
+    checked = check_repository(root, today=dt.date(2026, 12, 9))
+    assert not checked.errors, [p.format() for p in checked.errors]
+    return checked.derived.model
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[s.name for s in SAMPLES])
+def test_each_message_is_classified_and_matched_as_the_manifest_says(make_repo, sample):
+    model = corpus_repo(make_repo)
+    mail = parse_mail(render(sample, **DEFAULT_VALUES))
+    reading = read_mail(mail, unsubscribe_local="unsubscribe")
+    expect = sample.expect
+    bounce_like = reading.kind in ("bounce", "complaint")
+    sender = reading.address if bounce_like and reading.address else mail.sender
+    match = Touches(model).mail(ids=mail.thread_ids + reading.returned_ids, recipients=mail.recipients,
+                                sender=sender, domain_too=not bounce_like)
+    if expect["kind"] == "unmatched":
+        assert match is None, (reading.kind, match)
+        return
+    assert reading.kind == expect["kind"]
+    assert match is not None and match.how == expect["match"] and match.lead == "jane-doe-acme"
+    if expect["kind"] == "bounce":
+        assert (reading.bounce, reading.status) == (expect["bounce"], str(expect["status"]))
+        assert reading.address == DEFAULT_VALUES["lead_email"]
+    if expect["kind"] == "auto_reply":
+        assert reading.back == expect.get("until")
+    if expect["kind"] == "reply":
+        assert reading.text.startswith(expect["snippet"])
+        assert ">" not in reading.text.splitlines()[0] and "wrote:" not in reading.text
+    if expect["match"] == "domain":
+        assert match.colleague == DEFAULT_VALUES["colleague_email"]
+
+
+def test_the_corpus_covers_every_kind_and_rule():
+    kinds = Counter(s.expect["kind"] for s in SAMPLES)
+    rules = Counter(s.expect["match"] for s in SAMPLES)
+    assert set(kinds) == {"reply", "auto_reply", "bounce", "complaint", "unsubscribe", "unmatched"}
+    assert set(rules) == {"message_id", "token", "provider_id", "sender", "domain", "none"}
+    languages = {s.expect.get("language") for s in SAMPLES if s.expect["kind"] == "auto_reply"}
+    assert {"en", "de", "fr", "es"} <= languages
+
+
+@pytest.mark.parametrize("text, day, expected", [
+    ("I am out of the office until Friday, December 11 and back on Monday, December 14.", "2026-12-07",
+     "2026-12-14"),
+    ("Ich bin bis einschließlich 11.12. nicht im Büro, ab dem 14.12.2026 wieder erreichbar.", "2026-12-07",
+     "2026-12-14"),
+    ("Je serai de retour le lundi 14 décembre 2026.", "2026-12-07", "2026-12-14"),
+    ("Estaré fuera hasta el 14 de diciembre de 2026.", "2026-12-07", "2026-12-14"),
+    ("Back on the 5th of January", "2026-12-21", None),          # no month after the day: not a date
+    ("Back January 5", "2026-12-21", "2027-01-05"),               # no year: the next January 5
+    ("Back 12/14/2026 (US style)", "2026-12-07", "2026-12-14"),
+    ("I am away and will answer when I am back.", "2026-12-07", None),
+    ("Last seen 03.11.2026, back 2027-09-01", "2026-12-07", None),  # one in the past, one too far ahead
+])
+def test_return_dates_in_four_languages(text, day, expected):
+    got = return_date(text, dt.date.fromisoformat(day))
+    assert got == (dt.date.fromisoformat(expected) if expected else None)
+
+
+@pytest.mark.parametrize("body, kind", [
+    ("STOP", "stop"), ("  stop ", "stop"), ("Stop please", "stop"), ("stopall", "stop"), ("UNSUBSCRIBE", "stop"),
+    ("Cancel.", "stop"), ("end", "stop"), ("QUIT", "stop"), ("revoke", "stop"), ("OptOut", "stop"),
+    ("START", "start"), ("unstop", "start"), ("Yes", "start"), ("yes!", "start"),
+    ("Yes, call me tomorrow", "reply"), ("HELP", "help"), ("help me choose a scanner", "reply"),
+    ("Sounds good, Thursday works", "reply"), ("", "reply"),
+])
+def test_sms_keywords(body, kind):
+    assert keyword(body) == kind
+
+
+# -- end to end: send, answer, sync, plan on ------------------------------------------------------
+
+CAMPAIGN = """\
+name: Win back
+hook: A free scanner audit
+audience: {status: [lost]}
+priority: 100
+max_new_per_day: 1000
+steps:
+  - {day: 0, channel: email, message: hot/remind}
+  - {day: 2, channel: sms, message: hot/sms-nudge}
+  - {day: 4, channel: email, message: hot/new-value}
+  - {day: 6, channel: call, message: hot/call-script}
+"""
+LEADS = {
+    "reply": "jane", "ooo": "olaf", "hard": "hana", "soft": "sam", "unsub": "uma", "complaint": "carl",
+    "colleague": "cora", "stop": "stella", "start": "stan", "sms-reply": "sean", "quiet": "quinn",
+}
+
+
+def e2e_repo(make_repo):
+    leads = "leads:\n" + "".join(
+        lead_yaml(i, id=f"{who}-lead", name=f"{who.capitalize()} Lead", company=f"{who.capitalize()} Co",
+                  email=f"{who}@{who}co.example", phone=f'"+1 312 555 {1000 + i:04d}"',
+                  consent="{email: true, sms: true}")
+        for i, who in enumerate(LEADS.values(), 1))
+    return outreach_repo(make_repo, leads, campaign=CAMPAIGN, git=True)
+
+
+def _env(monkeypatch, *sources: dict[str, str]) -> None:
+    for key in list(os.environ):
+        if key.startswith(("SMTP_", "TWILIO_", "IMAP_", "EMAIL_", "SMS_")):
+            monkeypatch.delenv(key, raising=False)
+    for source in sources:
+        for key, value in source.items():
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("EMAIL_PER_SECOND", "0")
+    monkeypatch.setenv("SMS_PER_SECOND", "0")
+
+
+def _sent_by_lead(server: SmtpServer) -> dict[str, email.message.EmailMessage]:
+    out = {}
+    for msg in server.parsed():
+        out[msg["To"].addresses[0].addr_spec.split("@")[0]] = msg
+    return out
+
+
+def _values(msg, who: str) -> dict[str, str]:
+    """The corpus placeholders for the email we sent to ``who``."""
+    unsub = re.search(r"<mailto:([^?>]+)\?subject=([^>]+)>", msg["List-Unsubscribe"])
+    return {**DEFAULT_VALUES, "lead_email": f"{who}@{who}co.example", "lead_name": f"{who.capitalize()} Lead",
+            "lead_first_name": who.capitalize(), "colleague_email": f"boss@{who}co.example",
+            "colleague_name": "The Boss", "our_address": msg["From"].addresses[0].addr_spec,
+            "reply_address": msg["Reply-To"].addresses[0].addr_spec, "unsubscribe_address": unsub.group(1),
+            "unsubscribe_subject": unsub.group(2).replace("%20", " "), "our_message_id": msg["Message-ID"],
+            "earlier_message_id": msg["Message-ID"], "our_subject": str(msg["Subject"])}
+
+
+def sync_rows(root) -> list[list[str]]:
+    """Every record sync wrote (its own files), as columns."""
+    return [line.split("\t") for path in sorted((root / "history").rglob("*.sync.tsv"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+
+
+def _sample(name: str):
+    return next(s for s in SAMPLES if s.name == name)
+
+
+def _run(root, day: str, now: str, *extra: str) -> int:
+    return main(["send", "--root", str(root), "--today", day, "--now", now, *extra])
+
+
+def test_replies_bounces_opt_outs_come_back_and_the_sequences_react(make_repo, imap, monkeypatch, capsys):
+    root = e2e_repo(make_repo)
+    with SmtpServer() as smtp, TwilioServer() as twilio:
+        _env(monkeypatch, {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_SECURITY": "none"})
+        assert _run(root, DAY0, "2026-12-07T10:00:00-06:00") == 0
+        sent = _sent_by_lead(smtp)
+        assert len(sent) == len(LEADS)
+
+        # What comes back overnight: mail into the mailbox, texts into Twilio's list.
+        dropped = {"reply": "reply-gmail.eml", "ooo": "ooo-en-exchange-until.eml", "hard": "bounce-postfix-511.eml",
+                   "soft": "bounce-mailbox-full-522.eml", "unsub": "unsubscribe-gmail-mailto.eml",
+                   "complaint": "complaint-arf-yahoo.eml", "colleague": "reply-colleague-domain.eml"}
+        for role, name in dropped.items():
+            who = LEADS[role]
+            imap.append(render(_sample(name), **_values(sent[who], who)))
+        for name in ("unmatched-newsletter.eml", "unmatched-stranger-gmail.eml"):
+            imap.append(render(_sample(name), **DEFAULT_VALUES))
+        at = dt.datetime(2026, 12, 8, 14, 0, tzinfo=dt.timezone.utc)
+        number = {who: f"+1312555{1000 + i:04d}" for i, who in enumerate(LEADS.values(), 1)}
+        twilio.inbound(number["stella"], "Stop please", date_sent=at)
+        twilio.inbound(number["stan"], "STOP", date_sent=at)
+        twilio.inbound(number["stan"], "start", date_sent=at + dt.timedelta(minutes=5))
+        twilio.inbound(number["sean"], "Yes, call me tomorrow after 10", date_sent=at)
+        twilio.inbound("+13125559999", "who is this?", date_sent=at)
+        before = imap.snapshot()
+
+        _env(monkeypatch, imap.env("tls"), twilio.env(), {"SSL_CERT_FILE": str(CA)})
+        assert main(["sync", "--root", str(root), "--today", "2026-12-08",
+                     "--now", "2026-12-08T08:00:00-06:00"]) == 0
+        out = capsys.readouterr().out
+        assert ("sync 2026-12-08: 3 replies, 1 out of office, 2 bounces (1 hard), 1 complaint, 1 unsubscribe, "
+                "2 STOPs, 1 START, 3 unmatched") in out
+        assert imap.snapshot() == before                       # read only: no flag set, nothing moved
+        synced = sync_rows(root)
+        events = Counter((r[2].split("-")[0], r[1]) for r in synced)
+        assert events == Counter({("jane", "replied"): 1, ("olaf", "auto_reply"): 1, ("hana", "bounced"): 1,
+                                  ("sam", "soft_bounce"): 1, ("uma", "opted_out"): 1, ("carl", "complained"): 1,
+                                  ("cora", "replied"): 1, ("stella", "opted_out"): 1, ("stan", "opted_out"): 1,
+                                  ("stan", "opted_in"): 1, ("sean", "replied"): 1})
+        notes = {r[2].split("-")[0] + ":" + r[1]: r[10] for r in synced}
+        assert notes["jane:replied"].startswith("Yes, call me on Thursday after 2pm")
+        assert notes["olaf:auto_reply"] == "until 2026-12-15, back 2026-12-14"
+        assert notes["hana:bounced"].startswith("hana@hanaco.example: 5.1.1")
+        assert notes["cora:replied"].startswith("colleague boss@coraco.example: ")
+        assert git(root, "log", "-1", "--format=%s").startswith("sync 2026-12-08: 3 replies")
+
+        # Again: nothing is recorded twice.
+        assert main(["sync", "--root", str(root), "--today", "2026-12-08",
+                     "--now", "2026-12-08T09:00:00-06:00"]) == 0
+        assert "sync 2026-12-08: 0 replies, 3 unmatched" in capsys.readouterr().out
+        assert sync_rows(root) == synced
+
+        # The days after: send every business day through 12-22 with the file transports.
+        _env(monkeypatch)
+        for day in ("2026-12-09", "2026-12-10", "2026-12-11", "2026-12-14", "2026-12-15", "2026-12-16",
+                    "2026-12-17", "2026-12-18", "2026-12-21", "2026-12-22"):
+            assert _run(root, day, f"{day}T10:00:00-06:00") == 0
+    got = Counter()
+    for r in history_events(root):
+        if r[1] == "sent" and r[0][:10] > DAY0:
+            got[(r[2].split("-")[0], r[6])] += 1
+    # Replied (by mail, by a colleague, by SMS) or complained: nothing more, but a task to answer.
+    for who in ("jane", "cora", "sean", "carl"):
+        assert {ch for (w, ch) in got if w == who} <= {"call"}, who
+    tasks = {r[2].split("-")[0] for r in history_events(root) if r[1] == "sent" and r[5] == "-2"}
+    assert tasks == {"jane", "cora", "sean"}
+    # Out of office until the 14th: nothing before the 15th, then the sequence goes on.
+    olaf = sorted(r[0] for r in history_events(root) if r[1] == "sent" and r[2] == "olaf-lead" and r[0][:10] > DAY0)
+    assert olaf and olaf[0] >= "2026-12-15" and len(olaf) >= 2
+    # A hard bounce closes email (SMS and the call go on); a soft one does not.
+    assert got[("hana", "email")] == 0 and got[("hana", "sms")] == 1 and got[("hana", "call")] == 1
+    assert got[("sam", "email")] == 1
+    # Unsubscribed from email: no more email; STOP: no more SMS; START lifted it.
+    assert got[("uma", "email")] == 0 and got[("uma", "sms")] == 1
+    assert got[("stella", "sms")] == 0 and got[("stella", "email")] == 1
+    assert got[("stan", "sms")] == 1
+    assert got[("quinn", "email")] == 1 and got[("quinn", "sms")] == 1
+
+
+def test_sync_with_nothing_configured_says_what_it_needs(make_repo, monkeypatch, capsys):
+    _env(monkeypatch)
+    root = e2e_repo(make_repo)
+    assert main(["sync", "--root", str(root), "--today", DAY0]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to read" in out and "IMAP_HOST" in out and "TWILIO_ACCOUNT_SID" in out
+
+
+def test_a_mailbox_that_cannot_be_read_is_reported_and_outreach_sends_anyway(make_repo, monkeypatch, capsys):
+    root = e2e_repo(make_repo)
+    _env(monkeypatch, {"IMAP_HOST": "127.0.0.1", "IMAP_PORT": "1", "IMAP_SECURITY": "tls", "IMAP_USERNAME": "u",
+                       "IMAP_PASSWORD": "p"})
+    assert main(["sync", "--root", str(root), "--today", DAY0, "--now", "2026-12-07T10:00:00-06:00"]) == 9
+    assert "could not read mail: cannot connect to 127.0.0.1:1" in capsys.readouterr().out
+    assert _run(root, DAY0, "2026-12-07T10:00:00-06:00") == 0
+    captured = capsys.readouterr()
+    assert "could not read mail" in captured.out and "sending on what is known" in captured.err
+    assert len(list((root / "outbox" / DAY0 / "email").glob("*.eml"))) == len(LEADS)
+
+
+def test_the_imap_password_is_never_printed_or_recorded(make_repo, imap, monkeypatch, capsys):
+    root = e2e_repo(make_repo)
+    _env(monkeypatch, {**imap.env("none"), "IMAP_PASSWORD": "wrong-Secret-123", "ALLOW_PLAINTEXT_AUTH": "1"})
+    assert main(["sync", "--root", str(root), "--today", DAY0, "--now", "2026-12-07T10:00:00-06:00"]) == 9
+    captured = capsys.readouterr()
+    assert "IMAP login refused" in captured.out and "wrong-Secret-123" not in captured.out + captured.err
+    assert "wrong-Secret-123" not in repr(config_from_env(root=root))
+
+
+def test_duplicates_from_two_runners_count_once_and_soft_bounces_add_up(make_repo):
+    root = e2e_repo(make_repo)
+
+    def rec(day, event, ref, note):
+        return Record(day, f"{day}T09:00:00+00:00", event, "sam-lead", "blast", day, "", "email", "", "", ref, note)
+
+    soft = [rec(d, "soft_bounce", f"<b{i}@mx.example>", f"sam@samco.example: 4.2.2 mailbox full")
+            for i, d in enumerate(("2026-12-01", "2026-12-03", "2026-12-03"))]
+    # The same bounce recorded twice (two runners synced it): two soft bounces, not three.
+    lines = HEADER + "".join(r.line() for r in soft[:2]) + soft[1].line()
+    (root / "history" / "2026" / "12").mkdir(parents=True)
+    (root / "history" / "2026" / "12" / "2026-12-03.sync.tsv").write_text(lines, encoding="utf-8")
+    st = check_repository(root, today=dt.date(2026, 12, 4)).derived.states["sam-lead"]
+    assert st.email_usable
+    third = rec("2026-12-10", "soft_bounce", "<b9@mx.example>", "sam@samco.example: 4.4.1 delayed")
+    (root / "history" / "2026" / "12" / "2026-12-10.sync.tsv").write_text(HEADER + third.line(), encoding="utf-8")
+    st = check_repository(root, today=dt.date(2026, 12, 11)).derived.states["sam-lead"]
+    assert not st.email_usable and st.closed["email"].event == "soft_bounce"
