@@ -319,3 +319,26 @@ def test_duplicates_from_two_runners_count_once_and_soft_bounces_add_up(make_rep
     (root / "history" / "2026" / "12" / "2026-12-10.sync.tsv").write_text(HEADER + third.line(), encoding="utf-8")
     st = check_repository(root, today=dt.date(2026, 12, 11)).derived.states["sam-lead"]
     assert not st.email_usable and st.closed["email"].event == "soft_bounce"
+
+
+def test_outreach_syncs_first_so_an_overnight_reply_stops_the_morning_touch(make_repo, imap, monkeypatch, capsys):
+    two_emails = CAMPAIGN.replace("{day: 2, channel: sms, message: hot/sms-nudge}",
+                                  "{day: 1, channel: email, message: hot/new-value}")
+    leads = "leads:\n" + lead_yaml(1, id="jane-lead", email="jane@janeco.example") \
+        + lead_yaml(2, id="omar-lead", email="omar@omarco.example")
+    root = outreach_repo(make_repo, leads, campaign=two_emails, git=True)
+    _env(monkeypatch)
+    assert _run(root, DAY0, "2026-12-07T10:00:00-06:00") == 0
+    jane = next(email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in (root / "outbox" / DAY0 / "email").glob("*.eml") if b"jane@janeco.example" in p.read_bytes())
+    imap.append(render(_sample("reply-outlook.eml"), **_values(jane, "jane")))
+    _env(monkeypatch, imap.env("none"), {"ALLOW_PLAINTEXT_AUTH": "1"})
+    assert _run(root, "2026-12-08", "2026-12-08T10:00:00-06:00") == 0
+    out = capsys.readouterr().out
+    assert "sync 2026-12-08: 1 reply, 0 unmatched" in out
+    sent = [(r[2], r[6], r[5]) for r in history_events(root) if r[1] == "sent" and r[0][:10] == "2026-12-08"]
+    assert sorted(sent) == [("jane-lead", "call", "-2"), ("omar-lead", "email", "1")]   # answer Jane; Omar goes on
+    assert git(root, "log", "--format=%s").splitlines()[:3] == [
+        "outreach 2026-12-08: 1 email, 0 sms, 1 tasks, 0 failed, 0 unknown",
+        "sync 2026-12-08: 1 reply, 0 unmatched",
+        "outreach 2026-12-07: 2 email, 0 sms, 0 tasks, 0 failed, 0 unknown"]

@@ -116,10 +116,12 @@ def test_scheduled_outreach():
     assert doc["permissions"] == {"contents": "write", "pull-requests": "write"}
     env = doc["jobs"]["outreach"]["env"]
     for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "TWILIO_ACCOUNT_SID",
-                 "TWILIO_AUTH_TOKEN", "TWILIO_FROM"):
+                 "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "IMAP_HOST", "IMAP_USERNAME", "IMAP_PASSWORD"):
         assert env[name] == f"${{{{ secrets.{name} }}}}"
     runs = [step.get("run", "") for _, step in _steps(doc)]
     assert any("make plan" in r for r in runs)
+    sync = next(i for i, r in enumerate(runs) if "-m outreach sync" in r)
+    assert "--push" in runs[sync] and sync < next(i for i, r in enumerate(runs) if "make plan" in r)
     send = next(r for r in runs if "make outreach TODAY=" in r and "PUSH=1" in r)
     assert "REQUIRE_REVIEW=1" in send and "| tee outreach.log" in send
     assert any("create-pull-request" in step.get("uses", "") for _, step in _steps(doc))
