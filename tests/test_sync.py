@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.policy
 import os
 import re
 from collections import Counter
@@ -342,3 +343,31 @@ def test_outreach_syncs_first_so_an_overnight_reply_stops_the_morning_touch(make
         "outreach 2026-12-08: 1 email, 0 sms, 1 tasks, 0 failed, 0 unknown",
         "sync 2026-12-08: 1 reply, 0 unmatched",
         "outreach 2026-12-07: 2 email, 0 sms, 0 tasks, 0 failed, 0 unknown"]
+
+
+@pytest.mark.parametrize("answer, relay", [
+    ("2.0.0 Ok: queued as 4RB1vH5c2Qz9sWf", "4RB1vH5c2Qz9sWf"),                       # Postfix
+    ("Ok 010001939204a7c5-5b8e1d4c-7a2f-4e6b-9c3d-1f0a8e7b6c5d-000000",               # Amazon SES
+     "010001939204a7c5-5b8e1d4c-7a2f-4e6b-9c3d-1f0a8e7b6c5d-000000"),
+    ("2.0.0 OK queued", ""),                                                          # no id given
+])
+def test_the_relays_own_id_is_read_from_its_answer(answer, relay):
+    from outreach.transports.email_smtp import _relay_id
+    assert _relay_id(answer) == relay
+
+
+def test_snippets_off_keeps_no_words_of_a_reply(make_repo, imap, monkeypatch, capsys):
+    root = e2e_repo(make_repo)
+    settings = (root / "content" / "settings.yaml")
+    settings.write_text(settings.read_text(encoding="utf-8") + "sync: {snippets: false}\n", encoding="utf-8")
+    _env(monkeypatch)
+    assert _run(root, DAY0, "2026-12-07T10:00:00-06:00", "--no-commit") == 0
+    jane = next(email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in (root / "outbox" / DAY0 / "email").glob("*.eml") if b"jane@janeco.example" in p.read_bytes())
+    imap.append(render(_sample("reply-gmail.eml"), **_values(jane, "jane")))
+    _env(monkeypatch, imap.env("starttls"), {"SSL_CERT_FILE": str(CA)})
+    assert main(["sync", "--root", str(root), "--today", "2026-12-08", "--now", "2026-12-08T08:00:00-06:00",
+                 "--no-commit"]) == 0
+    rows = sync_rows(root)
+    assert [(r[1], r[2], r[10]) for r in rows] == [("replied", "jane-lead", "")]
+    assert "Thursday" not in (root / "history").joinpath("2026", "12", "2026-12-08.sync.tsv").read_text()
