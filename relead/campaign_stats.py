@@ -16,8 +16,13 @@ Definitions (each counted once per touch):
 
 * ``sent``: ``sent`` or ``settled_sent``, or a call outcome for a planned call
   task that has no ``sent`` record;
-* ``replied``: the lead answered: any response but ``bounced``, ``wrong_number``,
-  ``no_answer`` and ``voicemail``;
+* ``replied``: the lead answered: a reply, interest or not, an opt-out, a call
+  that reached them, a meeting, a proposal, a deal (:data:`_ANSWERS`); not a
+  bounce, a wrong number, a call nobody answered, and none of what only
+  ``make sync`` records: an automatic reply, a soft bounce, a block against us,
+  a spam complaint, an SMS START or HELP;
+* ``auto_replied``: an automatic reply (out of office) came back to the touch,
+  counted apart from the answers;
 * ``interested``: the answers included ``interested``, ``appointment``,
   ``proposal`` or ``won``;
 * ``recovered``: a ``won`` followed, and the lead's status is ``recovered``
@@ -26,6 +31,9 @@ Definitions (each counted once per touch):
 The touch number is the touch's place in its enrolment's sequence (1 for the
 first touch that went out, 5 for the fifth and later ones), to set beside
 SPEC 1's follow-up curve (:data:`FOLLOW_UP_CURVE`).
+
+The owner's tasks (a call back after interest, answering a reply) are not
+touches of the sequence: they are counted apart, per campaign.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from .enrolment import INTERESTED_STEP, REPLY_STEP
 from .model import Campaign, Model
 from .state import LeadState
 from .vocab import CHANNELS
@@ -48,12 +57,16 @@ TOUCH_BUCKETS = len(FOLLOW_UP_CURVE)
 
 _SENT = frozenset(("sent", "settled_sent"))
 _CALL_OUTCOMES = frozenset(("called", "no_answer", "voicemail"))
-_NOT_AN_ANSWER = frozenset(("bounced", "wrong_number", "no_answer", "voicemail"))
+# What never counts as an answer (anything outside _ANSWERS is not one; these are named to be sure).
+_NOT_AN_ANSWER = frozenset(("bounced", "wrong_number", "no_answer", "voicemail", "auto_reply", "soft_bounce",
+                            "policy_block", "complained", "opted_in", "sms_help"))
 _POSITIVE = frozenset(("interested", "appointment", "proposal", "won"))
 _ANSWERS = frozenset(("replied", "interested", "not_interested", "unsubscribed", "opted_out",
                       "do_not_contact", "out_of_scope", "appointment", "proposal", "won", "called"))
-# indexes into a tally's counters
-_S, _F, _K, _R, _I, _W = range(6)
+_INTERESTED_TASK, _REPLY_TASK = str(INTERESTED_STEP), str(REPLY_STEP)
+# indexes into a tally's counters (the value recovered comes after them)
+_S, _F, _K, _R, _I, _W, _A = range(7)
+_V = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +80,7 @@ class Tally:
     interested: int = 0
     recovered: int = 0
     value_recovered: float = 0
+    auto_replied: int = 0     # touches an automatic reply (out of office) came back to: not answers
 
     @property
     def reply_rate(self) -> float:
@@ -78,13 +92,13 @@ class Tally:
 
     @classmethod
     def of(cls, counters: Iterable[list]) -> "Tally":
-        c = [0, 0, 0, 0, 0, 0]
+        c = [0] * _V
         value = 0.0
         for item in counters:
-            for i in range(6):
+            for i in range(_V):
                 c[i] += item[i]
-            value += item[6]
-        return cls(c[_S], c[_F], c[_K], c[_R], c[_I], c[_W], value)
+            value += item[_V]
+        return cls(c[_S], c[_F], c[_K], c[_R], c[_I], c[_W], value, c[_A])
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +143,8 @@ class CampaignStats:
     by_variant: tuple[VariantStats, ...]
     by_channel: Mapping[str, Tally]
     touches: TouchCurve
-    follow_ups: int       # the owner's call after an `interested` answer, handed out
+    follow_ups: int       # the owner's call back after an `interested` answer, handed out
+    answer_tasks: int = 0     # the owner's task to answer a reply, handed out
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +166,7 @@ class Stats:
 
 
 def _new() -> list:
-    return [0, 0, 0, 0, 0, 0, 0.0]
+    return [0, 0, 0, 0, 0, 0, 0, 0.0]
 
 
 def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
@@ -163,12 +178,14 @@ def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
     enrolments = dict.fromkeys(campaigns, 0)
     enrolled_leads: dict[str, set] = {cid: set() for cid in campaigns}
     follow_ups = dict.fromkeys(campaigns, 0)
+    answer_tasks = dict.fromkeys(campaigns, 0)
     unattributed = 0
 
     for lead_id, records in model.history.by_lead.items():
         seq: dict[tuple[str, str], int] = {}          # enrolment -> touches so far
         last: dict[tuple[str, str], tuple] = {}       # enrolment -> (counters, bucket)
         answered: dict[tuple[str, str], list] = {}    # enrolment -> [counters, bucket, positive, won]
+        auto: set[tuple[tuple[str, str], int]] = set()  # (enrolment, touch number) an automatic reply came to
         last_enr = None
         sent_ids: set[str] = set()
         for rec in records:
@@ -180,9 +197,12 @@ def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
                 continue
             is_call_touch = ev in _CALL_OUTCOMES and rec.touch and rec.touch not in sent_ids
             if ev in _SENT or is_call_touch or ev == "failed" or ev == "skipped":
-                if rec.step.startswith("-"):        # the follow-up task after interest
+                if rec.step.startswith("-"):        # the owner's task after interest or a reply
                     if ev in _SENT and rec.campaign in follow_ups and rec.touch not in sent_ids:
-                        follow_ups[rec.campaign] += 1
+                        if rec.step == _INTERESTED_TASK:
+                            follow_ups[rec.campaign] += 1
+                        elif rec.step == _REPLY_TASK:
+                            answer_tasks[rec.campaign] += 1
                         sent_ids.add(rec.touch)
                     continue
                 key = (rec.campaign, rec.step, rec.channel, rec.variant)
@@ -212,6 +232,12 @@ def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
                 if not is_call_touch:
                     continue
             if ev not in _ANSWERS:
+                if ev == "auto_reply":      # to the touch before it, once per touch; not an answer
+                    enr = (rec.campaign, rec.enrolment) if rec.campaign else last_enr
+                    touch = last.get(enr)
+                    if touch is not None and (enr, seq[enr]) not in auto:
+                        auto.add((enr, seq[enr]))
+                        touch[0][_A] += 1
                 continue
             enr = (rec.campaign, rec.enrolment) if rec.campaign else last_enr
             got = answered.get(enr)
@@ -237,7 +263,7 @@ def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
                 got[3] = True
                 c[_W] += 1
                 lead = by_id.get(lead_id)
-                c[6] += lead.value if lead is not None else 0
+                c[_V] += lead.value if lead is not None else 0
 
     per_campaign: dict[str, CampaignStats] = {}
     hooks: list[HookStats] = []
@@ -265,7 +291,7 @@ def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
             tally=Tally.of(mine.values()), steps=tuple(steps), by_variant=by_variant,
             by_channel={ch: Tally.of(v for k, v in mine.items() if k[2] == ch) for ch in CHANNELS},
             touches=TouchCurve(tuple(sent), tuple(replied), tuple(interested)),
-            follow_ups=follow_ups[cid])
+            follow_ups=follow_ups[cid], answer_tasks=answer_tasks[cid])
     hooks.sort(key=lambda h: (-h.tally.interest_rate, -h.tally.replied, h.hook, h.campaign, h.variant))
     total_curve = [[sum(curve[cid][j][b] for cid in campaigns) for b in range(TOUCH_BUCKETS)]
                    for j in range(3)]

@@ -1,4 +1,5 @@
-"""Capture hygiene: every lead accounted for, duplicates found, touches nobody settled."""
+"""Capture hygiene: every lead accounted for, duplicates found, touches nobody settled, and what
+`make sync` brought back that needs a person (replies waiting, closed channels, blocks)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from .history import History, Record, last_touch_events
 from .model import Campaign, Lead
 from .state import LeadState
 
-__all__ = ["next_action", "Hygiene", "hygiene", "duplicate_groups", "unknown_touches", "given_up"]
+__all__ = ["next_action", "Hygiene", "hygiene", "duplicate_groups", "unknown_touches", "given_up",
+           "replies_waiting", "paused", "closed_channels", "policy_blocks", "CLOSED_CHANNELS"]
 
+CLOSED_CHANNELS = ("email", "sms")      # the channels a bounce, an opt-out or a complaint closes
 
 
 def next_action(state: LeadState, campaigns: Mapping[str, Campaign], today: dt.date) -> str | None:
@@ -25,6 +28,8 @@ def next_action(state: LeadState, campaigns: Mapping[str, Campaign], today: dt.d
         return f"out of scope (review {state.dead_review_on})" if state.dead_review_on else "out of scope"
     if state.do_not_contact or state.unsubscribed:
         return "asked not to be contacted"
+    if state.reply_waiting:
+        return f"answer their reply of {state.last_response.day}, then record what came of it"
     if lead.follow_up is not None:
         return f"follow up on {lead.follow_up}"
     if lead.recycle_on is not None and lead.recycle_on > today:
@@ -96,6 +101,53 @@ def unknown_touches(history: History) -> tuple[Record, ...]:
     return tuple(rec for rec in last_touch_events(history.records).values() if rec.event == "attempting")
 
 
+def _newest_first(rec: Record) -> tuple[str, str]:
+    return rec.day, rec.at
+
+
+def replies_waiting(states: Mapping[str, LeadState]) -> tuple[str, ...]:
+    """Leads whose last response is a reply nobody has recorded an outcome for: newest reply first
+    (then by id)."""
+    waiting = sorted((st for st in states.values() if st.reply_waiting), key=lambda st: st.lead.id)
+    waiting.sort(key=lambda st: _newest_first(st.last_response), reverse=True)
+    return tuple(st.lead.id for st in waiting)
+
+
+def paused(states: Mapping[str, LeadState], today: dt.date) -> tuple[tuple[str, dt.date], ...]:
+    """Leads away (an automatic reply): (id, the first day a touch may go out), for the pauses not
+    over on ``today``, by id."""
+    return tuple((lead_id, states[lead_id].paused_until) for lead_id in sorted(states)
+                 if states[lead_id].paused_until is not None and states[lead_id].paused_until > today)
+
+
+def closed_channels(states: Mapping[str, LeadState]) -> tuple[tuple[str, str], ...]:
+    """(lead, channel) for every email or SMS channel closed for good (a bounce, three soft
+    bounces, an opt-out, a complaint, a wrong number): the latest first (then by id, channel)."""
+    found = sorted((lead_id, ch) for lead_id, st in states.items() if st.closed
+                   for ch in CLOSED_CHANNELS if ch in st.closed)
+    found.sort(key=lambda lc: _newest_first(states[lc[0]].closed[lc[1]]), reverse=True)
+    return tuple(found)
+
+
+def policy_blocks(history: History) -> tuple[Record, ...]:
+    """Email a receiving server refused as a block against us (5.7.x: the lead is not blamed):
+    newest first; one inbound message recorded twice (two runners) is listed once."""
+    seen: set[tuple[str, str, str]] = set()
+    found = []
+    for rec in history.records:
+        if rec.event != "policy_block":
+            continue
+        if rec.ref:
+            key = (rec.lead, rec.ref, rec.note)
+            if key in seen:
+                continue
+            seen.add(key)
+        found.append(rec)
+    found.sort(key=lambda r: (r.lead, r.at))
+    found.sort(key=_newest_first, reverse=True)
+    return tuple(found)
+
+
 @dataclass(frozen=True, slots=True)
 class Hygiene:
     no_next_action: tuple[str, ...]
@@ -105,6 +157,11 @@ class Hygiene:
     duplicates: tuple[tuple[str, tuple[str, ...]], ...]
     unknown_touches: tuple[Record, ...]
     review_due: tuple[str, ...]       # out-of-scope leads whose review date has come
+    # What `make sync` brought back that needs a person (see the functions of the same names):
+    replies_waiting: tuple[str, ...] = ()               # answered, no outcome recorded: newest first
+    paused: tuple[tuple[str, dt.date], ...] = ()        # (lead, no touch before): out of office, by id
+    closed: tuple[tuple[str, str], ...] = ()            # (lead, "email" | "sms") closed for good
+    policy_blocks: tuple[Record, ...] = ()              # blocks against us: newest first
 
 
 def hygiene(states: Mapping[str, LeadState], campaigns: Mapping[str, Campaign], history: History,
@@ -125,4 +182,5 @@ def hygiene(states: Mapping[str, LeadState], campaigns: Mapping[str, Campaign], 
             review.append(lead_id)
     return Hygiene(tuple(no_next), tuple(overdue), tuple(uncontactable), tuple(early),
                    tuple(duplicate_groups(st.lead for st in states.values())),
-                   unknown_touches(history), tuple(review))
+                   unknown_touches(history), tuple(review), replies_waiting(states), paused(states, today),
+                   closed_channels(states), policy_blocks(history))

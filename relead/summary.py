@@ -6,10 +6,11 @@ from typing import Any
 
 from .derive import Derived
 from .history import RESPONSE_EVENTS
+from .hygiene import CLOSED_CHANNELS
 from .state import TOUCH_COUNTED
 from .vocab import SEND_CHANNELS, TASK_CHANNELS
 
-__all__ = ["summary", "channel_stats"]
+__all__ = ["summary", "channel_stats", "sync_summary"]
 
 
 def _num(x: float) -> float | int:
@@ -17,26 +18,56 @@ def _num(x: float) -> float | int:
     return int(x) if float(x).is_integer() else round(x, 2)
 
 
+# A call nobody answered, a voicemail, a bounce, a wrong number is not the lead answering (and the
+# events only `make sync` writes are not in RESPONSE_EVENTS at all).
+_RESPONSES = frozenset(RESPONSE_EVENTS) - {"bounced", "opted_out", "no_answer", "voicemail", "wrong_number"}
+
+
 def channel_stats(derived: Derived) -> dict[str, dict[str, int]]:
     """Per channel: touches sent and responses that followed them.
 
     A response recorded without a channel counts for the channel of the lead's
-    last touch before it.
+    last touch before it. Only a lead's answers are responses: not what only
+    `make sync` records (an automatic reply, a soft bounce, a block, a spam
+    complaint, an SMS START or HELP), and one inbound message recorded twice (two
+    runners synced it: the same ``ref``) counts once.
     """
     stats = {c: {"sent": 0, "responses": 0} for c in SEND_CHANNELS + TASK_CHANNELS}
-    # a call nobody answered, a voicemail or a wrong number is not the lead answering
-    responses = frozenset(RESPONSE_EVENTS) - {"bounced", "opted_out", "no_answer", "voicemail", "wrong_number"}
+    responses = _RESPONSES
     for records in derived.model.history.by_lead.values():
         last_channel = ""
+        seen: set[tuple[str, str]] | None = None
         for rec in records:
             if rec.event in TOUCH_COUNTED and rec.channel in stats:
                 stats[rec.channel]["sent"] += 1
                 last_channel = rec.channel
             elif rec.event in responses:
+                if rec.ref:
+                    key = (rec.event, rec.ref)
+                    if seen is None:
+                        seen = set()
+                    elif key in seen:
+                        continue
+                    seen.add(key)
                 channel = rec.channel or last_channel
                 if channel in stats:
                     stats[channel]["responses"] += 1
     return stats
+
+
+def sync_summary(derived: Derived) -> dict[str, Any]:
+    """What `make sync` brought back that needs a person, every list sorted: the leads whose reply
+    waits for an outcome, the leads away (out of office: no touch before the date) and the leads
+    whose email or SMS is closed for good."""
+    hyg = derived.hygiene
+    closed: dict[str, list[str]] = {ch: [] for ch in CLOSED_CHANNELS}
+    for lead_id, channel in hyg.closed:
+        closed[channel].append(lead_id)
+    return {
+        "replies_waiting": sorted(hyg.replies_waiting),
+        "paused": {lead_id: day.isoformat() for lead_id, day in sorted(hyg.paused)},
+        "closed": {ch: sorted(ids) for ch, ids in closed.items()},
+    }
 
 
 def summary(derived: Derived) -> dict[str, Any]:
@@ -74,4 +105,5 @@ def summary(derived: Derived) -> dict[str, Any]:
                                 for r in hyg.unknown_touches],
             "review_due": list(hyg.review_due),
         },
+        "sync": sync_summary(derived),
     }

@@ -24,9 +24,10 @@ from .charts import Chart
 
 __all__ = [
     "NavItem", "Chrome", "Stat", "FunnelRow", "CountRow", "SourceRow", "WeekRow", "OwnerRow",
-    "OverviewContext", "PriorityRow", "Option", "PrioritiesContext", "OwnerTasks", "TodayContext",
+    "OverviewContext", "PriorityRow", "Option", "PrioritiesContext", "OwnerTasks", "ReplyRow", "TodayContext",
     "CampaignCard", "ChannelRow", "CampaignsContext", "TouchRow", "CampaignContext",
-    "HygieneItem", "HygieneSection", "HygieneContext", "StageStep", "TimelineItem", "LeadContext",
+    "HygieneItem", "HygieneSection", "ClosedRow", "BlockRow", "HygieneContext", "StageStep", "TimelineItem",
+    "LeadContext",
     "ContentPageContext", "PAGES",
 ]
 
@@ -186,13 +187,30 @@ class PrioritiesContext:
 class OwnerTasks:
     owner: str          # name
     email: str
-    calls: tuple[Touch, ...]
+    calls: tuple[Touch, ...]            # call steps, and calls back after an `interested` answer
     mail: tuple[Touch, ...]
+    answers: tuple[Touch, ...] = ()     # replies to answer (the planner's REPLY_STEP tasks)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyRow:
+    """A lead whose reply waits for the owner: nobody has recorded what came of it yet."""
+
+    id: str
+    name: str
+    href: str           # "" when the lead has no page
+    owner: str          # name
+    channel: str        # how the reply came ("email", "sms"; "" when not recorded)
+    day: str            # YYYY-MM-DD
+    days: int           # days since, to the build's as-of date
+    said: str           # the reply's snippet ("" when none was recorded)
+    colleague: str      # the address of a colleague who wrote instead of the lead ("" when the lead did)
 
 
 @dataclass(frozen=True)
 class TodayContext:
-    """``today.html``: what `make outreach` sends today (or on the next sending day), and the tasks."""
+    """``today.html``: what `make outreach` sends today (or on the next sending day), the tasks, and the
+    replies waiting for an answer."""
 
     chrome: Chrome
     day: str            # the day the plan is for, spelled out
@@ -201,7 +219,10 @@ class TodayContext:
     plan: DayPlan
     sends: tuple[Touch, ...]            # email and SMS, capped at `shown`
     sends_total: int
-    owners: tuple[OwnerTasks, ...]      # each owner's call and mail tasks
+    owners: tuple[OwnerTasks, ...]      # each owner's replies to answer, call and mail tasks
+    task_labels: Mapping[int, str]      # an owner's task step (negative) -> its label: "answer", "call back"
+    replies: tuple[ReplyRow, ...]       # replies waiting for the owner, newest first, capped
+    replies_total: int
     enrolments: tuple[Enrolment, ...]   # capped
     skipped: tuple[Skip, ...]           # capped
     deferred: tuple[Skip, ...]          # capped
@@ -281,6 +302,32 @@ class CampaignContext:
 # --------------------------------------------------------------------------- hygiene
 
 @dataclass(frozen=True, slots=True)
+class ClosedRow:
+    """A lead's email or SMS closed for good (sync or a person recorded why)."""
+
+    id: str
+    name: str
+    href: str           # "" when the lead has no page
+    owner: str          # name
+    channel: str        # "email" or "sms"
+    contact: str        # the address or number that is closed
+    why: str            # in words: bounced (with the status), three soft bounces, unsubscribed, STOP...
+    day: str            # YYYY-MM-DD of the record that closed it
+    hint: str           # what a person can do ("" when nothing)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRow:
+    """Email a receiving server refused as a block against us (a 5.7.x status): not the lead's doing."""
+
+    id: str
+    name: str
+    href: str           # "" when the lead has no page
+    owner: str          # name
+    day: str            # YYYY-MM-DD
+    note: str           # the address and the server's status and words
+
+@dataclass(frozen=True, slots=True)
 class HygieneItem:
     id: str
     name: str
@@ -300,14 +347,19 @@ class HygieneSection:
 
 @dataclass(frozen=True)
 class HygieneContext:
-    """``hygiene.html``: every lead accounted for: the lists that need a person."""
+    """``hygiene.html``: every lead accounted for: the lists that need a person, and deliverability
+    (email or SMS closed for good, blocks by receiving servers)."""
 
     chrome: Chrome
     sections: tuple[HygieneSection, ...]
     duplicates: tuple[tuple[str, tuple[HygieneItem, ...]], ...]   # (why, leads), capped
     duplicates_total: int
-    unknown: tuple[tuple[Record, str], ...]     # (attempting record, lead name), capped
+    unknown: tuple[tuple[Record, str, str], ...]    # (attempting record, lead name, step in words), capped
     unknown_total: int
+    closed: tuple[ClosedRow, ...]       # email or SMS closed for good, latest first, capped
+    closed_total: int
+    blocks: tuple[BlockRow, ...]        # blocks against us, newest first, capped
+    blocks_total: int
     campaign_names: Mapping[str, str]
     lead_hrefs: Mapping[str, str]
     shown: int
@@ -336,7 +388,8 @@ class TimelineItem(NamedTuple):
 
 @dataclass(frozen=True)
 class LeadContext:
-    """``lead.html``: one lead: details, funnel path, loss, score, and its timeline from history/."""
+    """``lead.html``: one lead: details (out of office, when away), funnel path, loss, score, and its
+    timeline from history/."""
 
     chrome: Chrome
     currency: str
@@ -348,6 +401,8 @@ class LeadContext:
     path: tuple[StageStep, ...]
     priority: Priority | None
     next_action: str
+    paused_until: str                   # out of office: no touch before this day (YYYY-MM-DD); "" when
+                                        # not away after the build's as-of date
     timeline: tuple[TimelineItem, ...]  # in time order; `attempting` only when it has no result
 
 

@@ -153,8 +153,12 @@ def redact(derived: Derived) -> Derived:
     new_model = replace(model, settings=_settings(model.settings), leads=tuple(leads.values()),
                         by_id=MappingProxyType(leads), history=history, pages=pages)
     states = {lead_id: replace(st, lead=leads[lead_id], last_response=rec(st.last_response),
-                               enrolment=rec(st.enrolment))
+                               enrolment=rec(st.enrolment),
+                               closed=MappingProxyType({ch: rec(r) for ch, r in st.closed.items()})
+                               if st.closed else st.closed)
               for lead_id, st in derived.states.items()}
     priorities = tuple(replace(p, state=states[p.state.lead.id]) for p in derived.priorities)
-    hygiene = replace(derived.hygiene, unknown_touches=tuple(rec(r) for r in derived.hygiene.unknown_touches))
+    hyg = derived.hygiene
+    hygiene = replace(hyg, unknown_touches=tuple(rec(r) for r in hyg.unknown_touches),
+                      policy_blocks=tuple(rec(r) for r in hyg.policy_blocks))
     return replace(derived, model=new_model, states=states, priorities=priorities, hygiene=hygiene)

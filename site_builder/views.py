@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
 from typing import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from relead.campaign_stats import FOLLOW_UP_CURVE, TOUCH_BUCKETS, CampaignStats, Stats, TouchCurve, best
 from relead.derive import Derived
 from relead.funnel import NO_OWNER, NO_SOURCE
+from relead.history import Record
 from relead.hygiene import next_action
 from relead.model import Campaign, Lead, Model
-from relead.plan import DayPlan
+from relead.plan import INTERESTED_STEP, REPLY_STEP, DayPlan
+from relead.state import SOFT_BOUNCES, LeadState, record_address
 from relead.vocab import CATEGORIES, TEMPERATURES
 
 from . import charts
 from .contexts import (
-    CampaignCard, CampaignContext, CampaignsContext, ChannelRow, Chrome, ContentPageContext,
+    BlockRow, CampaignCard, CampaignContext, CampaignsContext, ChannelRow, Chrome, ClosedRow, ContentPageContext,
     CountRow, FunnelRow, HygieneContext, HygieneItem, HygieneSection, LeadContext, NavItem, Option,
-    OverviewContext, OwnerRow, OwnerTasks, PrioritiesContext, PriorityRow, SourceRow, StageStep, Stat,
+    OverviewContext, OwnerRow, OwnerTasks, PrioritiesContext, PriorityRow, ReplyRow, SourceRow, StageStep, Stat,
     TimelineItem, TodayContext, TouchRow, WeekRow,
 )
 
@@ -34,8 +37,8 @@ __all__ = [
     "label", "money", "lead_href", "campaign_href", "page_href", "priorities_href", "navigation",
     "chrome", "has_page", "overview", "priorities_pages", "today", "campaigns", "campaign",
     "hygiene", "lead", "LeadPages", "content_page", "next_sending_day", "audience_words", "outcome_words",
-    "EVENT_LABELS", "TIMELINE_EVENTS", "PRIORITIES_PAGE_SIZE", "LIST_CAP",
-    "SOURCES_SHOWN",
+    "EVENT_LABELS", "TIMELINE_EVENTS", "TASK_LABELS", "PRIORITIES_PAGE_SIZE", "LIST_CAP",
+    "SOURCES_SHOWN", "closed_why", "reply_said",
 ]
 
 PRIORITIES_PAGE_SIZE = 500     # rows per priorities page
@@ -56,6 +59,18 @@ class _Events(dict):
         return (key, "", False)
 
 
+# The owner's tasks (a negative step) as every page labels them: answering a reply is not a call.
+TASK_LABELS = {REPLY_STEP: "answer", INTERESTED_STEP: "call back"}
+_TASK_WORDS = {str(REPLY_STEP): "answer the reply", str(INTERESTED_STEP): "call back"}
+
+
+def _step_words(step: int | None) -> str:
+    """A touch's step as a table cell shows it: "3", "answer", "call back"."""
+    if step is None:
+        return ""
+    return str(step + 1) if step >= 0 else TASK_LABELS.get(step, "owner's task")
+
+
 class _Steps(dict):
     """A record's step ("0", "1", "-1", "") -> how a timeline names it, worked out once per value."""
 
@@ -67,15 +82,16 @@ class _Steps(dict):
                 n = int(key)
             except ValueError:
                 n = None
-            text = f", step {key}" if n is None else f", step {n + 1}" if n >= 0 else ", follow-up call"
+            text = f", step {key}" if n is None else f", step {n + 1}" if n >= 0 \
+                else ", " + _TASK_WORDS.get(key, "owner's task")
         self[key] = text
         return text
 
 
 _PROBLEM_EVENTS = frozenset(("failed", "bounced", "unsubscribed", "opted_out", "wrong_number", "attempting",
-                             "do_not_contact"))
+                             "do_not_contact", "soft_bounce", "policy_block", "complained"))
 _QUIET_EVENTS = frozenset(("sent", "skipped", "deferred", "settled_sent", "settled_not_sent", "no_answer",
-                           "voicemail"))
+                           "voicemail", "auto_reply", "sms_help"))
 
 EVENT_LABELS = {
     "enrolled": "Enrolled", "attempting": "Send attempted, result unknown", "sent": "Sent",
@@ -86,6 +102,11 @@ EVENT_LABELS = {
     "bounced": "Bounced", "wrong_number": "Wrong number", "out_of_scope": "Out of scope",
     "appointment": "Appointment booked", "proposal": "Proposal sent", "won": "Won",
     "called": "Called: spoke to them", "no_answer": "Called: no answer", "voicemail": "Called: left a voicemail",
+    # what `make sync` brings back
+    "auto_reply": "Automatic reply: out of office", "soft_bounce": "Soft bounce (a temporary failure)",
+    "policy_block": "Blocked by the receiving server (not the lead's doing)",
+    "complained": "Marked our email as spam: no more email", "opted_in": "Texted START: SMS allowed again",
+    "sms_help": "Texted HELP",
 }
 
 
@@ -94,6 +115,59 @@ TIMELINE_EVENTS = _Events({
     ev: (text, "enrol" if ev == "enrolled" else "problem" if ev in _PROBLEM_EVENTS
          else "" if ev in _QUIET_EVENTS else "response", ev in ("skipped", "failed", "deferred"))
     for ev, text in EVENT_LABELS.items()})
+
+_TASK_HANDED = frozenset(("sent", "settled_sent"))
+_AUTO_NOTE = re.compile(r"^until (\d{4}-\d{2}-\d{2})(?:, (?:back (\d{4}-\d{2}-\d{2})|(no return date given)))?")
+_COLLEAGUE = re.compile(r"^colleague (\S+@\S+?)(?:: (.*))?$", re.S)
+
+
+def reply_said(note: str) -> tuple[str, str]:
+    """A ``replied`` record's note -> (what they said, the colleague who wrote instead of the lead or "")."""
+    m = _COLLEAGUE.match(note)
+    return (m.group(2) or "", m.group(1)) if m else (note, "")
+
+
+def _auto_reply_words(note: str) -> str:
+    """``until 2026-11-30, back 2026-11-27`` -> ``no touch before 2026-11-30 (back 2026-11-27)``."""
+    m = _AUTO_NOTE.match(note)
+    if not m:
+        return note
+    back = f" (back {m.group(2)})" if m.group(2) else " (no return date given)" if m.group(3) else ""
+    return f"no touch before {m.group(1)}{back}"
+
+
+_STATUS_CODE = re.compile(r"[245]\d\d|[245]\.\d{1,3}\.\d{1,3}")
+
+
+def _number(n: int) -> str:
+    return {2: "two", 3: "three", 4: "four", 5: "five"}.get(n, str(n))
+
+
+def closed_why(rec: Record) -> tuple[str, str]:
+    """The record that closed a channel -> (why, in words; what a person can do, or "")."""
+    ev = rec.event
+    detail = rec.note
+    if record_address(rec):
+        detail = detail.split(":", 1)[1].strip()
+    if ev == "bounced":
+        code = rec.ref if _STATUS_CODE.fullmatch(rec.ref) else ""     # a person may record the code as ref
+        status = " ".join(x for x in (code, detail) if x)
+        hint = "correct the address in leads.yaml: a new address is emailed again" if record_address(rec) \
+            else "recorded without the address it names: correcting the address in leads.yaml does not " \
+                 "reopen email for this lead"
+        return "bounced" + (f": {status}" if status else ""), hint
+    if ev == "soft_bounce":
+        n, days = SOFT_BOUNCES
+        return (f"{_number(n)} soft bounces within {days} days" + (f" (the last: {detail})" if detail else ""),
+                "check the address in leads.yaml; a corrected address is emailed again")
+    if ev == "opted_out":
+        return ("texted STOP" if rec.channel == "sms" else "unsubscribed"), \
+            ("a START text from them allows SMS again" if rec.channel == "sms" else "")
+    if ev == "complained":
+        return "spam complaint: marked our email as spam", ""
+    if ev == "wrong_number":
+        return "wrong number", ""
+    return EVENT_LABELS.get(ev, ev).lower(), ""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -318,6 +392,7 @@ def today(derived: Derived, plan: DayPlan, nav: tuple[NavItem, ...], *, sending_
     """``plan`` is today's plan, or (``sending_day`` False) the next sending day's."""
     model = derived.model
     by_id = model.by_id
+    states = derived.states
     sends = tuple(t for t in plan.touches if not t.is_task)
     owners = []
     tasks: dict[str, list] = {}
@@ -328,8 +403,11 @@ def today(derived: Derived, plan: DayPlan, nav: tuple[NavItem, ...], *, sending_
         member = model.settings.team.get(key)
         ts = tasks[key]
         owners.append(OwnerTasks(_owner_name(model, key), member.email if member else "",
-                                 tuple(t for t in ts if t.channel == "call")[:shown],
-                                 tuple(t for t in ts if t.channel == "mail")[:shown]))
+                                 tuple(t for t in ts if t.channel == "call" and t.step != REPLY_STEP)[:shown],
+                                 tuple(t for t in ts if t.channel == "mail")[:shown],
+                                 tuple(t for t in ts if t.step == REPLY_STEP)[:shown]))
+    waiting = derived.hygiene.replies_waiting
+    replies = tuple(_reply_row(derived, states[i], lead_pages) for i in waiting[:shown])
     ids = {t.lead for t in plan.touches} | {e.lead for e in plan.enrolments[:shown]} \
         | {s.lead for s in plan.skipped[:shown]} | {s.lead for s in plan.deferred[:shown]} \
         | {s.lead for s in plan.stopped[:shown]}
@@ -337,25 +415,49 @@ def today(derived: Derived, plan: DayPlan, nav: tuple[NavItem, ...], *, sending_
     hooks = {(c.id, v.key): v.hook or c.hook for c in model.campaigns.values() for v in c.variants}
     hooks.update({(c.id, ""): c.hook for c in model.campaigns.values()})
     counts = plan.by_channel()
+    answers = sum(1 for t in plan.touches if t.step == REPLY_STEP)
     stats = (
+        Stat("Replies waiting", f"{len(waiting):,}", f"{answers:,} in the owners' tasks below" if answers
+             else "answer them, then record what came of it"),
         Stat("New enrolments", f"{len(plan.enrolments):,}", "leads starting a campaign"),
         Stat("Email", f"{counts.get('email', 0):,}", "to send"),
         Stat("SMS", f"{counts.get('sms', 0):,}", "to send"),
-        Stat("Calls", f"{counts.get('call', 0):,}", "tasks for the owners"),
+        Stat("Calls", f"{counts.get('call', 0) - answers:,}", "tasks for the owners"),
         Stat("Mail", f"{counts.get('mail', 0):,}", "printed, sent by the owners"),
         Stat("Skipped / put off", f"{len(plan.skipped):,} / {len(plan.deferred):,}", "see below"),
     )
-    contacts = {t.lead: by_id[t.lead].phone_written or by_id[t.lead].phone
-                for t in plan.touches if t.channel == "call" and t.lead in by_id and by_id[t.lead].phone}
+    contacts = {}
+    for t in plan.touches:
+        lead = by_id.get(t.lead)
+        if lead is None or not t.is_task or t.channel != "call":
+            continue
+        phone = lead.phone_written or lead.phone
+        if t.step == REPLY_STEP:    # answer the way they wrote
+            st = states.get(t.lead)
+            by_sms = st is not None and st.last_response is not None and st.last_response.channel == "sms"
+            contact = phone if by_sms else lead.email or phone
+        else:
+            contact = phone
+        if contact:
+            contacts[t.lead] = contact
     title = "Today" if sending_day else "Today: not a sending day"
     return TodayContext(
         chrome=chrome(derived, nav, title, active="today"),
         day=f"{plan.day:%A} {plan.day.day} {plan.day:%B %Y}", sending_day=sending_day, stats=stats,
-        plan=plan, sends=sends[:shown], sends_total=len(sends), owners=tuple(owners),
+        plan=plan, sends=sends[:shown], sends_total=len(sends), owners=tuple(owners), task_labels=TASK_LABELS,
+        replies=replies, replies_total=len(waiting),
         enrolments=plan.enrolments[:shown], skipped=plan.skipped[:shown], deferred=plan.deferred[:shown],
         stopped=plan.stopped[:shown], shown=shown, names=names, contacts=contacts,
         campaign_names={cid: c.name for cid, c in model.campaigns.items()},
         lead_hrefs={i: lead_pages[i] for i in names if i in lead_pages}, hooks=hooks)
+
+
+def _reply_row(derived: Derived, st: LeadState, lead_pages: Mapping[str, str]) -> ReplyRow:
+    lead, rec = st.lead, st.last_response
+    said, colleague = reply_said(rec.note)
+    return ReplyRow(lead.id, lead.display_name, lead_pages.get(lead.id, ""), _owner_name(derived.model, lead.owner),
+                    rec.channel, rec.day, max(0, (derived.today - dt.date.fromisoformat(rec.day)).days), said,
+                    colleague)
 
 
 # --------------------------------------------------------------------------- campaigns
@@ -511,14 +613,30 @@ def hygiene(derived: Derived, nav: tuple[NavItem, ...], lead_pages: Mapping[str,
     )
     dups = tuple((why, tuple(item(i, status(i) if i in states else "") for i in ids))
                  for why, ids in hyg.duplicates[:shown])
-    unknown = tuple((rec, states[rec.lead].lead.display_name if rec.lead in states else rec.lead)
+    unknown = tuple((rec, states[rec.lead].lead.display_name if rec.lead in states else rec.lead,
+                     _step_words(rec.step_index))
                     for rec in hyg.unknown_touches[:shown])
+
+    def closed_row(lead_id: str, channel: str) -> ClosedRow:
+        st = states[lead_id]
+        lead, rec = st.lead, st.closed[channel]
+        why, hint = closed_why(rec)
+        contact = lead.email if channel == "email" else lead.phone_written or lead.phone
+        return ClosedRow(lead_id, lead.display_name, lead_pages.get(lead_id, ""), _owner_name(model, lead.owner),
+                         channel, contact, why, rec.day, hint)
+
+    def block_row(rec: Record) -> BlockRow:
+        it = item(rec.lead, "")
+        return BlockRow(rec.lead, it.name, it.href, it.owner, rec.day, rec.note or rec.ref)
+
     return HygieneContext(
         chrome=chrome(derived, nav, "Hygiene", active="hygiene"), sections=sections,
         duplicates=dups, duplicates_total=len(hyg.duplicates), unknown=unknown,
         unknown_total=len(hyg.unknown_touches),
+        closed=tuple(closed_row(i, ch) for i, ch in hyg.closed[:shown]), closed_total=len(hyg.closed),
+        blocks=tuple(block_row(r) for r in hyg.policy_blocks[:shown]), blocks_total=len(hyg.policy_blocks),
         campaign_names={cid: c.name for cid, c in model.campaigns.items()},
-        lead_hrefs={rec.lead: lead_pages[rec.lead] for rec, _ in unknown if rec.lead in lead_pages},
+        lead_hrefs={rec.lead: lead_pages[rec.lead] for rec, _, _ in unknown if rec.lead in lead_pages},
         shown=shown)
 
 
@@ -564,6 +682,15 @@ class LeadPages:
             if ev == "attempting" and touch in done:
                 continue
             text, kind, show_ref = events[ev]
+            if step and step[0] == "-" and ev in _TASK_HANDED:
+                # the owner's task, handed out: not a call that was made
+                text, kind, channel, step = f"Task for the owner: {_TASK_WORDS.get(step, 'follow up')}", "", "", ""
+            elif ev == "replied" and note:
+                note, colleague = reply_said(note)
+                if colleague:
+                    text = f"Replied: a colleague wrote ({colleague})"
+            elif ev == "auto_reply":
+                note = _auto_reply_words(note)
             if campaign:
                 where = names[campaign] + steps[step] + (", variant " + variant if variant else "")
             else:
@@ -602,6 +729,8 @@ class LeadPages:
             reason=self.settings.lost_reasons[lost.reason].label if lost else "",
             path=tuple(path), priority=self.priority.get(lead.id),
             next_action=next_action(st, self.model.campaigns, d.today) or "none: lost in the system",
+            paused_until=st.paused_until.isoformat() if st.paused_until is not None and st.paused_until > d.today
+            else "",
             timeline=timeline)
 
 
