@@ -19,8 +19,8 @@ SMS HELP               ``sms_help``
 
 Unmatched items are listed, never recorded. An item already recorded (its ref) is skipped,
 so syncing again records nothing twice. What to read: from the last day a sync wrote,
-with a day of overlap (the history says which: no state file to drift); the first time,
-``sync.lookback_days`` (default 30).
+with a day of overlap (the history says which: no state file to drift), never more than
+``sync.lookback_days`` back (default 30), which is also how far the first sync reads.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def sync(model: Model, *, root: Path | str, config: Config, today: dt.date, now:
     root = Path(root)
     settings = model.settings
     last = last_synced(root / "history")
-    since = last - dt.timedelta(days=1) if last else today - dt.timedelta(days=settings.sync.lookback_days)
+    furthest = today - dt.timedelta(days=settings.sync.lookback_days)
+    since = max(last - dt.timedelta(days=1), furthest) if last else furthest
     index = Touches(model)
     day = today.isoformat()
     found: list[tuple[dt.datetime, str, Match, Reading | None, str, str]] = []   # (when, kind, match, ...)
