@@ -163,7 +163,8 @@ def campaign_from(cid: str, file: str, raw: Any, problems: Problems, *, settings
     return Campaign(id=cid, file=file, name=data["name"], hook=hook, steps=steps,
                     description=data.get("description", ""), audience=audience,
                     priority=data.get("priority", 0), max_new_per_day=data.get("max_new_per_day", 25),
-                    paused=data.get("paused", False), variants=variants, outcomes=frozen_map(outcomes))
+                    paused=data.get("paused", False), variants=variants, outcomes=frozen_map(outcomes),
+                    sends_as=data.get("from", "owner"))
 
 
 def _message_map(value) -> dict[str, str]:

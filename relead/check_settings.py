@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import schema as S
@@ -12,6 +13,9 @@ from .problems import Problems
 from .vocab import WEEKDAYS
 
 __all__ = ["settings_from"]
+
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z0-9]{1,3})?")
 
 
 def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
@@ -47,6 +51,8 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
                                  what=f"`{key.name}`")
         if key.kind == "value_map":
             return value_map(value, key, path, file, problems)
+        if key.kind == "named_maps":
+            return _named_maps(value, key, path, file, problems)
         raise AssertionError(key.kind)  # pragma: no cover
 
     data = check_mapping(raw, S.SETTINGS, file=file, path=(), problems=problems,
@@ -67,6 +73,18 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
         sending_raw["holidays"] = frozenset(sending_raw["holidays"])
     if "daily_caps" in sending_raw:
         sending_raw["daily_caps"] = frozen_map({**Sending().daily_caps, **sending_raw["daily_caps"]})
+    if "sms_hours" in sending_raw:
+        sending_raw["sms_hours"] = Window(**sending_raw["sms_hours"])
+    if "sms_hours_by_region" in sending_raw:
+        regions = {}
+        for region, hours in sending_raw["sms_hours_by_region"].items():
+            if not _REGION.fullmatch(region):
+                problems.error(file, ("sending", "sms_hours_by_region", region),
+                               f"`{region}` is not a country or a state",
+                               "write a country code (de, gb) or a country and state (us-fl, ca-qc), lowercase")
+                return None
+            regions[region] = Window(**hours)
+        sending_raw["sms_hours_by_region"] = frozen_map(regions)
     sending = Sending(**sending_raw)
     sender = data["sender"]
     if not sender.get("unsubscribe_email") and not sender.get("unsubscribe_url"):
@@ -81,9 +99,16 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
         problems.error(file, ("sending", "business_days"), "`business_days` is empty",
                        "list at least one day, e.g. [mon, tue, wed, thu, fri]")
         return None
-    if sending.send_window.start >= sending.send_window.end:
-        problems.error(file, ("sending", "send_window"), "the send window ends before it starts",
-                       "make `start` earlier than `end`")
+    windows = [(("sending", "send_window"), sending.send_window), (("sending", "sms_hours"), sending.sms_hours)]
+    windows += [(("sending", "sms_hours_by_region", r), w) for r, w in sending.sms_hours_by_region.items()]
+    for path, window in windows:
+        if window.start >= window.end:
+            problems.error(file, path, "the window ends before it starts", "make `start` earlier than `end`")
+            return None
+    default_owner = data.get("default_owner", "")
+    if default_owner and default_owner not in team:
+        problems.error(file, ("default_owner",), f"unknown owner `{default_owner}`",
+                       did_you_mean(default_owner, team) or f"use one of {', '.join(team)}")
         return None
     importing = import_rules_from(data.get("import"), funnel=data["funnel"], reasons=reasons, team=team,
                                   file=file, path=("import",), problems=problems)
@@ -93,7 +118,7 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
                     lost_reasons=reasons, sender=Sender(**data["sender"]),
                     currency=data.get("currency", "USD"), phone_region=data.get("phone_region", "US"),
                     scoring=scoring, sending=sending, importing=importing,
-                    sync=SyncRules(**(data.get("sync") or {})))
+                    sync=SyncRules(**(data.get("sync") or {})), default_owner=default_owner)
 
 
 def _named_maps(value, key, path, file, problems) -> dict | None:

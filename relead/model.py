@@ -78,6 +78,8 @@ class Sending:
     max_failure_share: float = 0.2
     sms_per_second: float = 5
     email_per_second: float = 0     # 0: no limit
+    sms_hours: Window = Window(dt.time(8, 0), dt.time(21, 0))      # at the recipient
+    sms_hours_by_region: Mapping[str, Window] = field(default_factory=frozen_map)   # "us-fl", "de": stricter
 
     def is_business_day(self, day: dt.date) -> bool:
         return day.weekday() in self.business_days and day not in self.holidays
@@ -127,6 +129,7 @@ class Settings:
     sending: Sending = Sending()
     importing: ImportRules = ImportRules()      # settings `import:`
     sync: SyncRules = SyncRules()
+    default_owner: str = ""         # a team key: who owns (sends to, is called by) leads without an owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +207,7 @@ class Variant:
 class OutcomeRule:
     stage: str | None = None
     then: str | None = None
+    after_days: int | None = None       # the cool-off before `then` (default HANDOFF_DAYS)
     review_after_days: int | None = None
 
 
@@ -236,6 +240,7 @@ class Campaign:
     paused: bool = False
     variants: tuple[Variant, ...] = ()
     outcomes: Mapping[str, OutcomeRule] = field(default_factory=frozen_map)
+    sends_as: str = "owner"               # `from:` owner (the lead's owner sends) | team (the sender identity)
 
     def hook_for(self, variant: str) -> str:
         for v in self.variants:

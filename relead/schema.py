@@ -113,6 +113,8 @@ SENDING = (
     _k("max_failure_share", "number", minimum=0),
     _k("sms_per_second", "number", minimum=0),
     _k("email_per_second", "number", minimum=0),
+    _k("sms_hours", "map", schema=WINDOW),
+    _k("sms_hours_by_region", "named_maps", schema=WINDOW),
 )
 
 SENDER = (
@@ -150,6 +152,7 @@ SETTINGS = (
     _k("scoring", "map", schema=SCORING),
     _k("sending", "map", schema=SENDING),
     _k("sender", "map", required=True, schema=SENDER),
+    _k("default_owner", "line", ref="owner"),
     _k("sync", "map", schema=SYNC),
     _k("import", "map", schema=IMPORT),
 )
@@ -189,6 +192,7 @@ VARIANT = (
 OUTCOME = (
     _k("stage", "line", ref="stage"),
     _k("then", "line", ref="campaign"),
+    _k("after_days", "int", minimum=0),
     _k("review_after_days", "int", minimum=1),
 )
 
@@ -200,6 +204,7 @@ CAMPAIGN = (
     _k("priority", "int"),
     _k("max_new_per_day", "int", minimum=0),
     _k("paused", "bool"),
+    _k("from", "choice", choices=("owner", "team")),
     _k("steps", "steps", required=True, schema=STEP),
     _k("variants", "named_maps", schema=VARIANT),
     _k("outcomes", "outcomes", schema=OUTCOME, choices=OUTCOME_RULES),
