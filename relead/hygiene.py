@@ -11,6 +11,7 @@ from typing import Iterable, Mapping
 from .audience import in_audience
 from .history import History, Record, last_touch_events
 from .model import Campaign, Lead
+from .plan import resting
 from .state import LeadState
 
 __all__ = ["next_action", "Hygiene", "hygiene", "duplicate_groups", "unknown_touches", "given_up",
@@ -34,8 +35,28 @@ def next_action(state: LeadState, campaigns: Mapping[str, Campaign], today: dt.d
         return f"follow up on {lead.follow_up}"
     if lead.recycle_on is not None and lead.recycle_on > today:
         return f"recycle on {lead.recycle_on}"
+    rest = _rest(state, campaigns)
+    if rest is not None and rest[1] > today:
+        outcome, until, then = rest
+        why = "a no" if outcome == "not_interested" else "no answer"
+        return f"{f'campaign {then}' if then else 'a new campaign'} from {until} (a rest after {why})"
     campaign = _campaign_for(state, campaigns, today)
     return f"campaign {campaign}" if campaign else None
+
+
+def _rest(state: LeadState, campaigns: Mapping[str, Campaign]) -> tuple[str, dt.date, str] | None:
+    """(outcome, the first day another campaign may take the lead, the `then` campaign) while the
+    lead rests after its campaign (:func:`relead.plan.resting`), else None."""
+    cur = state.progress
+    camp = campaigns.get(cur.campaign) if cur is not None else None
+    rest = resting(camp, cur) if camp is not None else None
+    if rest is None:
+        return None
+    rule = camp.outcomes.get(rest[0])
+    then = rule.then if rule is not None and rule.then else ""
+    if rest[0] == "not_interested" and not then:
+        return None         # they said no and nothing is planned: a person takes it from there
+    return rest[0], rest[1], then
 
 
 def _campaign_for(state: LeadState, campaigns: Mapping[str, Campaign], today: dt.date) -> str | None:

@@ -22,8 +22,8 @@ Rules (SPEC 6 and docs/outreach.md):
   complaint or a status change; then the campaign's ``outcomes`` apply:
   ``interested`` gives the owner a task, so does a reply (answer it),
   ``not_interested`` and ``no_response`` (after the last step) hand the lead to the
-  ``then`` campaign. A bounce, a wrong number or an opt-out of one channel closes
-  that channel only. An automatic reply (out of office) pauses the sequence until
+  ``then`` campaign after a rest (:func:`resting`). A bounce, a wrong number or an
+  opt-out of one channel closes that channel only. An automatic reply (out of office) pauses the sequence until
   the day it gives; then it goes on where it was.
 * A step whose channel cannot reach the lead (no consent, bounced, opted out)
   is skipped, recorded as such, and the sequence moves on.
@@ -47,12 +47,15 @@ from .model import Campaign, Model, Sending
 from .priorities import Priority
 from .state import LeadState
 
-__all__ = ["Enrolment", "Touch", "Skip", "Stop", "DayPlan", "plan_day", "assign_variant",
+__all__ = ["Enrolment", "Touch", "Skip", "Stop", "DayPlan", "plan_day", "assign_variant", "resting", "REST_DAYS",
            "add_business_days", "INTERESTED_STEP", "REPLY_STEP", "TASK_STEPS", "DONE_EVENTS", "STOPPING_EVENTS"]
 
 _FINISHED_STATUSES = frozenset(("won", "recovered", "back_in_funnel", "dead"))
 # A reply older than this without an outcome is listed as waiting (the dashboard), not handed out.
 REPLY_TASK_WINDOW = dt.timedelta(days=30)
+# After a "no", or a sequence's end with no answer, no campaign takes the lead for this long
+# (unless the outcome says otherwise): nurture is a couple of times a year, not the next week.
+REST_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,19 +236,15 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
                                    "call", "", cur.variant, st.lead.owner,
                                    f"replied by {answer.channel or 'email'} on {answer.day}{said}; answer them, "
                                    "then record what came of it (make record)"))
-            elif ev == "not_interested":
+            elif ev == "not_interested" and today >= resting(camp, cur)[1]:
                 _handoff(handoff, camp, "not_interested", lid, st)
             continue
         if len(cur.done) >= len(camp.steps):
-            # No answer after the last step: wait as long as the last gap between steps
-            # before calling it no response (a nurture loop then keeps its rhythm).
-            last = dt.date.fromisoformat(max(cur.last_day.values(), default=cur.day))
-            steps = camp.steps
-            gap = steps[-1].day - steps[-2].day if len(steps) > 1 else 7
-            if _offset(last, max(gap, 1), sending) <= today:
+            # No answer after the last step: a rest, then the hand-off (or any campaign's audience).
+            if today >= resting(camp, cur)[1]:
                 _handoff(handoff, camp, "no_response", lid, st)
             else:
-                waiting.add(lid)   # still waiting for an answer: no other campaign takes it yet
+                waiting.add(lid)   # resting: no other campaign takes it yet
             continue
         if st.do_not_contact or st.unsubscribed:
             stopped.append(Stop(lid, camp.id, "asked not to be contacted"))
@@ -351,6 +350,24 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
 
     return DayPlan(today, True, tuple(enrolments), tuple(tasks + touches), tuple(skipped),
                    tuple(deferred), tuple(stopped))
+
+
+def resting(camp: Campaign, cur: Progress) -> tuple[str, dt.date] | None:
+    """A lead that said no, or got to the end of ``camp`` with no answer, rests before another
+    campaign may take it: (the outcome, the first day it may), or None while the sequence runs
+    or when it stopped for another reason. The rest is the outcome's ``after_days`` (default
+    :data:`REST_DAYS`) from the "no" or the last step."""
+    if cur.stopped_by is not None:
+        if cur.stopped_by.event != "not_interested":
+            return None
+        outcome, since = "not_interested", cur.stopped_by.day
+    elif len(cur.done) >= len(camp.steps):
+        outcome, since = "no_response", max(cur.last_day.values(), default=cur.day)
+    else:
+        return None
+    rule = camp.outcomes.get(outcome)
+    days = rule.after_days if rule is not None and rule.after_days is not None else REST_DAYS
+    return outcome, dt.date.fromisoformat(since) + dt.timedelta(days=days)
 
 
 def _handoff(handoff: dict, camp: Campaign, outcome: str, lid: str, st: LeadState) -> None:

@@ -126,12 +126,13 @@ HOT_TIMELINE = [
     ("2026-12-01", "call", 2, "hot-reactivation"),      # 5 business days
     ("2026-12-04", "email", 3, "hot-reactivation"),     # 8
     ("2026-12-14", "email", 4, "hot-reactivation"),     # 14: the break-up
-    ("2026-12-22", "email", 0, "nurture"),              # no response for as long as the last gap (6 bd)
+    ("2027-03-15", "email", 0, "nurture"),              # 90 days' rest after it (to Sun 03-14), then nurture
 ]
+DAYS = 120
 
 
 def test_a_hot_lead_through_every_step_then_nurture(make_repo):
-    d = desk(make_repo, lead_yaml(1, **HOT)).simulate(31)
+    d = desk(make_repo, lead_yaml(1, **HOT)).simulate(DAYS)
     assert d.timeline("lead-0001") == HOT_TIMELINE
 
 
@@ -142,9 +143,9 @@ def test_a_hot_lead_through_every_step_then_nurture(make_repo):
     ("interested: the owner gets a call-back task once, then nothing",
      {"2026-11-25": [("lead-0001", "interested")]},
      HOT_TIMELINE[:1] + [("2026-11-27", "callback", INTERESTED_STEP, "hot-reactivation")]),
-    ("not interested: handed to nurture the next business day",
+    ("not interested: nothing for 90 days, then the nurture",
      {"2026-11-24": [("lead-0001", "not_interested")]},
-     HOT_TIMELINE[:1] + [("2026-11-25", "email", 0, "nurture")]),
+     HOT_TIMELINE[:1] + [("2027-02-22", "email", 0, "nurture")]),
     ("unsubscribed stops every channel for good",
      {"2026-11-27": [("lead-0001", "unsubscribed")]}, HOT_TIMELINE[:2]),
     ("a bounce closes email: the email steps are skipped, the other channels go on",
@@ -158,7 +159,7 @@ def test_a_hot_lead_through_every_step_then_nurture(make_repo):
      {"2026-12-01": [("lead-0001", "voicemail")]}, HOT_TIMELINE),
 ])
 def test_responses_and_outcomes(make_repo, why, responses, expected):
-    d = desk(make_repo, lead_yaml(1, **HOT)).simulate(31, responses)
+    d = desk(make_repo, lead_yaml(1, **HOT)).simulate(DAYS, responses)
     assert d.timeline("lead-0001") == expected, why
 
 
@@ -268,3 +269,15 @@ def test_add_business_days_jumps_whole_weeks_to_the_same_day():
         assert _add_business_days(start, days, weekdays, holidays) == _naive_add(start, days, weekdays, holidays)
 
     check()
+
+
+@pytest.mark.parametrize("responses, expected", [
+    ({"2026-11-24": [("lead-0001", "not_interested")]}, "campaign nurture from 2027-02-22 (a rest after a no)"),
+    ({}, "campaign nurture from 2027-03-14 (a rest after no answer)"),
+])
+def test_a_resting_lead_shows_when_it_goes_on(make_repo, responses, expected):
+    from relead.hygiene import next_action
+    d = desk(make_repo, lead_yaml(1, **HOT)).simulate(30, responses)
+    model = d._model()
+    states = derive_states(model)
+    assert next_action(states["lead-0001"], model.campaigns, D("2026-12-22")) == expected
