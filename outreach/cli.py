@@ -108,7 +108,9 @@ def _plan(args) -> int:
         checked, _now, _clock = loaded
         d = checked.derived
         queue = build_queue(plan_day(d.model, d.states, d.priorities, checked.today), d.model)
-        path = write_queue(queue, queue_path(args.root, queue.day))
+        path = queue_path(args.root, queue.day)
+        if queue.sending_day:       # on a weekend or a holiday nothing is written (nor committed)
+            write_queue(queue, path)
     print(format_plan(queue, path.relative_to(args.root) if not path.is_absolute() else path), end="")
     return EXIT_OK
 
@@ -124,7 +126,7 @@ def _queue(args, checked) -> tuple[Queue, Path]:
             raise QueueError(f"{path} is the queue for {queue.day}, not {day}")
         return queue, path
     queue = build_queue(plan_day(d.model, d.states, d.priorities, checked.today), d.model)
-    if not args.dry_run:
+    if not args.dry_run and queue.sending_day:
         write_queue(queue, path)
         print(format_plan(queue, path), end="")
     return queue, path

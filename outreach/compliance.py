@@ -21,19 +21,17 @@ from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, geocoder
 from phonenumbers import timezone as phone_timezone
 
 from relead.history import Record
-from relead.model import Lead, Settings
+from relead.model import Lead, Sending, Settings, Window
 from relead.plan import STOPPING_EVENTS, TASK_STEPS
 from relead.state import LeadState
 
-__all__ = ["Verdict", "SEND", "QUIET_START", "QUIET_END", "MAX_ZONE_SPREAD", "recipient_zones",
+__all__ = ["Verdict", "SEND", "MAX_ZONE_SPREAD", "recipient_zones", "phone_region", "sms_window",
            "sms_hours", "email_window", "check_touch"]
 
-QUIET_START = dt.time(8, 0)     # SMS allowed from...
-QUIET_END = dt.time(21, 0)      # ...until (exclusive), at the recipient
 MAX_ZONE_SPREAD = dt.timedelta(hours=3)
 
 
@@ -103,38 +101,83 @@ def recipient_zones(lead: Lead) -> tuple[str, ...]:
     return ()
 
 
-def sms_hours(lead: Lead, now: dt.datetime) -> Verdict:
-    """08:00-21:00 at the recipient, in every zone the number may be in."""
-    return _zones_hours(recipient_zones(lead), now)
+# The names phonenumbers gives US states and Canadian provinces (alone, or after a city and a comma).
+_STATE_CODES = (
+    "al Alabama|ak Alaska|az Arizona|ar Arkansas|ca California|co Colorado|ct Connecticut|de Delaware|"
+    "dc Washington D.C.|fl Florida|ga Georgia|hi Hawaii|id Idaho|il Illinois|in Indiana|ia Iowa|ks Kansas|"
+    "ky Kentucky|la Louisiana|me Maine|md Maryland|ma Massachusetts|mi Michigan|mn Minnesota|"
+    "ms Mississippi|mo Missouri|mt Montana|ne Nebraska|nv Nevada|nh New Hampshire|nj New Jersey|"
+    "nm New Mexico|ny New York|nc North Carolina|nd North Dakota|oh Ohio|ok Oklahoma|or Oregon|"
+    "pa Pennsylvania|ri Rhode Island|sc South Carolina|sd South Dakota|tn Tennessee|tx Texas|ut Utah|"
+    "vt Vermont|va Virginia|wa Washington|wv West Virginia|wi Wisconsin|wy Wyoming|pr Puerto Rico|"
+    "ab Alberta|bc British Columbia|mb Manitoba|nb New Brunswick|nl Newfoundland and Labrador|"
+    "ns Nova Scotia|on Ontario|pe Prince Edward Island|qc Quebec|sk Saskatchewan|"
+    "nt Northwest Territories|nu Nunavut|yt Yukon")
+_STATES = {name: code for code, name in (entry.split(" ", 1) for entry in _STATE_CODES.split("|"))}
 
 
-@lru_cache(maxsize=1024)      # a run's SMS share a handful of zone lists and one `now`
-def _zones_hours(zones: tuple[str, ...], now: dt.datetime) -> Verdict:
+@lru_cache(maxsize=4096)
+def phone_region(phone: str) -> tuple[str, str]:
+    """(country, state) of a number, lowercase, for ``sms_hours_by_region``: ("us", "fl") from a
+    Florida area code, ("de", "") for Germany; ("", "") when unknown. The state is the one the
+    number was issued in, which is how the US states' telemarketing hours are applied."""
+    num = e164_number(phone)
+    if num is None:
+        return "", ""
+    country = (phonenumbers.region_code_for_number(num) or "").lower()
+    if country not in ("us", "ca"):
+        return country, ""
+    place = geocoder.description_for_number(num, "en")
+    name = place.rsplit(", ", 1)[-1] if ", " in place else place
+    code = name.lower() if len(name) == 2 else _STATES.get(name, "")
+    return country, code
+
+
+def sms_window(lead: Lead, sending: Sending) -> Window:
+    """The hours an SMS may reach this lead: its state's or country's (``sms_hours_by_region``),
+    else ``sms_hours``."""
+    regions = sending.sms_hours_by_region
+    if regions and lead.phone:
+        country, state = phone_region(lead.phone)
+        window = regions.get(f"{country}-{state}") if state else None
+        return window or regions.get(country) or sending.sms_hours
+    return sending.sms_hours
+
+
+def sms_hours(lead: Lead, now: dt.datetime, sending: Sending = Sending()) -> Verdict:
+    """Inside the SMS hours at the recipient (:func:`sms_window`), in every zone the number may be in."""
+    return _zones_hours(recipient_zones(lead), now, sms_window(lead, sending), "sms")
+
+
+def email_window(settings: Settings, lead: Lead, now: dt.datetime) -> Verdict:
+    """The settings' send window at the recipient: the lead's time zone, else its phone's, else the
+    team's (a number that spans zones far apart, a toll-free one, tells nothing: the team's)."""
+    zones = recipient_zones(lead)
+    if not zones or _spread(zones, now) > MAX_ZONE_SPREAD:
+        zones = (settings.timezone,) if _zone(settings.timezone) else ("UTC",)
+    return _zones_hours(zones, now, settings.sending.send_window, "email")
+
+
+def _spread(zones: tuple[str, ...], now: dt.datetime) -> dt.timedelta:
+    offsets = [now.astimezone(_zone(z)).utcoffset() for z in zones]
+    return max(offsets) - min(offsets)
+
+
+@lru_cache(maxsize=1024)      # a run's touches share a handful of zone lists, windows and one `now`
+def _zones_hours(zones: tuple[str, ...], now: dt.datetime, window: Window, channel: str) -> Verdict:
     if not zones:
         return Verdict("skip", "timezone_unknown",
                        "the recipient's time zone is unknown (set `timezone:` on the lead)")
-    locals_ = [(z, now.astimezone(_zone(z))) for z in zones]
-    offsets = [t.utcoffset() for _, t in locals_]
-    if max(offsets) - min(offsets) > MAX_ZONE_SPREAD:
+    if _spread(zones, now) > MAX_ZONE_SPREAD:
         return Verdict("skip", "timezone_unknown",
                        f"the number spans {len(zones)} time zones (set `timezone:` on the lead)")
-    for zone, local in locals_:
-        if not (QUIET_START <= local.time() < QUIET_END):
-            return Verdict("defer", "quiet_hours",
-                           f"it is {local:%H:%M} at the recipient ({zone}); SMS only 08:00-21:00")
+    for zone in zones:
+        local = now.astimezone(_zone(zone))
+        if not window.contains(local.time()):
+            reason = "quiet_hours" if channel == "sms" else "outside_send_window"
+            return Verdict("defer", reason, f"it is {local:%H:%M} at the recipient ({zone}); {channel} goes out "
+                                            f"{window.start:%H:%M}-{window.end:%H:%M} there")
     return SEND
-
-
-def email_window(settings: Settings, now: dt.datetime) -> Verdict:
-    """The settings' send window, in the team's time zone."""
-    zone = _zone(settings.timezone) or dt.timezone.utc
-    local = now.astimezone(zone)
-    window = settings.sending.send_window
-    if window.contains(local.time()):
-        return SEND
-    return Verdict("defer", "outside_send_window",
-                   f"it is {local:%H:%M} in {settings.timezone}; email goes out "
-                   f"{window.start:%H:%M}-{window.end:%H:%M}")
 
 
 def _answered_since(records: Iterable[Record], since: str) -> Record | None:
@@ -172,7 +215,7 @@ def check_touch(channel: str, enrolment: str, state: LeadState, records: tuple[R
             return Verdict("skip", "no_consent", "no consent to email")
         if not state.email_usable:
             return Verdict("skip", "email_unusable", "the address bounced or opted out of email")
-        return email_window(settings, now)
+        return email_window(settings, lead, now)
     if channel == "sms":
         if not lead.phone:
             return Verdict("skip", "no_phone", "no phone number")
@@ -180,5 +223,5 @@ def check_touch(channel: str, enrolment: str, state: LeadState, records: tuple[R
             return Verdict("skip", "no_consent", "no SMS consent (consent.sms must be true)")
         if not state.sms_usable:
             return Verdict("skip", "sms_unusable", "opted out of SMS, or the number is wrong")
-        return sms_hours(lead, now)
+        return sms_hours(lead, now, settings.sending)
     return SEND   # call and mail tasks: the owner judges

@@ -154,7 +154,7 @@ def test_email_outside_the_send_window_is_deferred_then_sent_later(make_repo, ca
     root = outreach_repo(make_repo, leads_text(2))
     early = ["send", "--today", DAY, "--now", "2026-11-23T07:59:00-06:00", "--no-commit", "--root", str(root)]
     assert main(early) == 0
-    assert "outside_send_window x2 (it is 07:59 in America/Chicago" in capsys.readouterr().out
+    assert "outside_send_window x2 (it is 07:59 at the recipient (America/Chicago)" in capsys.readouterr().out
     assert main(SEND + ["--root", str(root), "--no-commit"]) == 0
     assert sorted(touch_states(root).values()) == [["deferred", "attempting", "sent"]] * 2
 
@@ -198,10 +198,20 @@ def test_sms_at_send_time_argv_level(make_repo, capsys):
     assert len(sms) == 1 and sms[0].read_text(encoding="utf-8").rstrip().endswith("Reply STOP to opt out")
 
 
-def test_email_window_uses_the_team_time_zone(make_repo):
+def test_email_window_is_the_recipients(make_repo):
     settings = derived(outreach_repo(make_repo, leads_text(1))).model.settings
-    assert email_window(settings, dt.datetime.fromisoformat("2026-11-23T16:59:00-06:00")).send
-    assert not email_window(settings, dt.datetime.fromisoformat("2026-11-23T23:00:00+00:00")).send   # 17:00 CST
+    nowhere = Lead("x", "leads.yaml", 0, email="x@x.example")             # no zone, no phone: the team's
+    at = dt.datetime.fromisoformat
+    assert email_window(settings, nowhere, at("2026-11-23T16:59:00-06:00")).send
+    assert not email_window(settings, nowhere, at("2026-11-23T23:00:00+00:00")).send   # 17:00 CST
+    la = Lead("y", "leads.yaml", 0, email="y@y.example", timezone="America/Los_Angeles")
+    verdict = email_window(settings, la, at("2026-11-23T10:30:00-06:00"))              # 08:30 there
+    assert verdict.action == "defer" and "it is 08:30 at the recipient (America/Los_Angeles)" in verdict.note
+    assert email_window(settings, la, at("2026-11-23T11:00:00-06:00")).send
+    london = Lead("z", "leads.yaml", 0, email="z@z.example", phone="+442079460000")   # by the number
+    assert not email_window(settings, london, at("2026-11-23T11:30:00-06:00")).send       # 17:30 there
+    tollfree = Lead("t", "leads.yaml", 0, email="t@t.example", phone="+18005550100")   # spans zones: the team's
+    assert email_window(settings, tollfree, at("2026-11-23T16:30:00-06:00")).send
 
 
 def test_record_responses_stop_the_sequence(make_repo, capsys):
@@ -284,3 +294,14 @@ def test_progress_prints_plain_lines_when_not_a_terminal():
     p.advance("email")
     p.close()
     assert "email [########################] 2/2" in tty.getvalue() and tty.getvalue().endswith("\n")
+
+
+def test_a_day_that_is_not_a_sending_day_writes_and_commits_nothing(make_repo, capsys):
+    root = outreach_repo(make_repo, leads_text(2), git=True)
+    saturday = ["--today", "2026-11-28", "--now", "2026-11-28T10:00:00-06:00", "--root", str(root)]
+    assert main(["plan"] + saturday[:2] + saturday[4:]) == 0
+    assert main(["send"] + saturday) == 0
+    out = capsys.readouterr().out
+    assert "not a sending day" in out and "nothing new to commit" in out
+    assert not (root / "outbox").exists() and not (root / "history").exists()
+    assert git(root, "log", "--format=%s").splitlines() == ["initial"]

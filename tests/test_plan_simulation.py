@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -42,6 +43,7 @@ class Desk:
         self.records: list[Record] = list(self.model.history.records)
         self.runs = runs
         self.sent: list[tuple[str, str, str, int]] = []
+        self.sent_at: list[tuple[str, str, dt.datetime]] = []     # (lead, channel, the run's clock)
         self.deferred: list[tuple[str, str, str]] = []
         self.plans = {}
 
@@ -95,6 +97,7 @@ class Desk:
                             "task" if t.is_task else "id")
                 label = {INTERESTED_STEP: "callback", REPLY_STEP: "answer"}.get(t.step, t.channel)
                 self.sent.append((iso, t.lead, label, t.step, t.campaign))
+                self.sent_at.append((t.lead, t.channel, now))
 
     def simulate(self, days: int, responses: dict[str, list[tuple]] | None = None) -> "Desk":
         for i in range(days):
@@ -210,24 +213,44 @@ def test_nothing_on_weekends_and_holidays(make_repo):
     assert not d.plans["2026-11-28"].sending_day and not d.plans["2026-11-26"].sending_day
 
 
-def test_sms_quiet_hours_across_time_zones(make_repo):
-    """Runs at 10:00 and 20:00 Chicago: Los Angeles gets its text in the morning run, Sydney
-    (03:00, then 13:00 the next day there) in the evening run; email only in the window."""
+HOURLY = tuple(dt.time(h, 0) for h in range(24))
+
+
+def test_an_hourly_schedule_reaches_every_time_zone_inside_its_hours_on_the_first_day(make_repo):
+    """Runs every hour (Chicago time): each lead's SMS goes out on the first day inside 08:00-21:00
+    at the recipient, its email the next day inside 09:00-17:00 there, whatever the team's clock."""
     texts = "name: Texts\nhook: h\naudience: {status: [lost]}\npriority: 99\nsteps:\n" \
             "  - {day: 0, channel: sms, message: hot/sms-nudge}\n  - {day: 1, channel: email, message: hot/remind}\n"
-    leads = (lead_yaml(1, timezone="America/Los_Angeles", **HOT) + lead_yaml(2, timezone="Australia/Sydney", **HOT)
-             + lead_yaml(3, timezone="Europe/London", **HOT))
-    d = Desk(_repo_with(make_repo, leads, {"content/campaigns/texts.yaml": texts}),
-             runs=(dt.time(10, 0), dt.time(20, 0)))
+    zones = {"lead-0001": "America/Los_Angeles", "lead-0002": "Europe/London", "lead-0003": "America/New_York",
+             "lead-0004": "Australia/Sydney"}
+    leads = "".join(lead_yaml(i, timezone=zone, **HOT) for i, zone in enumerate(zones.values(), 1))
+    d = Desk(_repo_with(make_repo, leads, {"content/campaigns/texts.yaml": texts}), runs=HOURLY)
     d.simulate(3)
-    texts_sent = {lead: day for day, lead, ch, step, camp in d.sent if camp == "texts" and ch == "sms"}
-    assert texts_sent == {"lead-0001": "2026-11-23", "lead-0002": "2026-11-23", "lead-0003": "2026-11-23"}
-    sms_runs = {(lead, reason) for day, lead, reason in d.deferred}
-    assert ("lead-0002", "quiet_hours") in sms_runs            # deferred in the morning run
-    assert ("lead-0003", "quiet_hours") not in sms_runs        # 16:00 in London
-    emails = [(day, lead) for day, lead, ch, step, camp in d.sent if ch == "email"]
-    assert emails and all(day == "2026-11-24" for day, _ in emails)
-    assert ("lead-0001", "outside_send_window") not in sms_runs
+    windows = {"sms": (dt.time(8), dt.time(21)), "email": (dt.time(9), dt.time(17))}
+    firsts = {}
+    for lead, channel, at in d.sent_at:
+        local = at.astimezone(ZoneInfo(zones[lead]))
+        start, end = windows[channel]
+        assert start <= local.time() < end, (lead, channel, local)
+        firsts.setdefault((lead, channel), at.date())
+    assert {lead: day for (lead, ch), day in firsts.items() if ch == "sms"} == dict.fromkeys(zones, START)
+    assert {lead: day for (lead, ch), day in firsts.items() if ch == "email"} == \
+        dict.fromkeys(zones, START + dt.timedelta(days=1))
+    held = {(lead, reason) for _day, lead, reason in d.deferred}
+    assert ("lead-0001", "quiet_hours") in held and ("lead-0004", "outside_send_window") in held
+
+
+def test_a_state_with_stricter_sms_hours_gets_them(make_repo):
+    """Florida's 20:00 end (sms_hours_by_region: us-fl) against the default 21:00 elsewhere."""
+    from outreach.compliance import sms_hours
+    from relead.model import Lead, Sending, Window
+    sending = Sending(sms_hours_by_region={"us-fl": Window(dt.time(8), dt.time(20))})
+    at = dt.datetime(2026, 11, 23, 20, 30, tzinfo=ZoneInfo("America/New_York"))
+    miami = Lead("m", "leads.yaml", 0, phone="+13055550123")
+    boston = Lead("b", "leads.yaml", 0, phone="+16175550123")
+    assert sms_hours(miami, at, sending).action == "defer" and "goes out 08:00-20:00" in sms_hours(miami, at,
+                                                                                                    sending).note
+    assert sms_hours(boston, at, sending).send
 
 
 @pytest.mark.parametrize("recycle_on, campaigns", [
