@@ -22,7 +22,7 @@ __all__ = ["SmtpConfig", "TwilioConfig", "ImapConfig", "Config", "read_env_file"
 
 ENV_VARS = (
     "EMAIL_TRANSPORT", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_SECURITY",
-    "SMTP_CONNECTIONS", "SMTP_TIMEOUT", "EMAIL_PER_SECOND",
+    "SMTP_CONNECTIONS", "SMTP_TIMEOUT", "SMTP_EHLO", "EMAIL_PER_SECOND",
     "SMS_TRANSPORT", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
     "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE", "TWILIO_CONNECTIONS", "TWILIO_TIMEOUT",
     "SMS_PER_SECOND", "OUTREACH_ATTEMPTS", "OUTREACH_BACKOFF", "OUTREACH_BATCH", "OUTREACH_CLAIM",
@@ -33,6 +33,9 @@ SECRET_VARS = ("SMTP_PASSWORD", "TWILIO_AUTH_TOKEN", "IMAP_PASSWORD")
 _SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 _IMAP_PORTS = {"tls": 993, "starttls": 143, "none": 143}
 _REAL_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")       # the shape of a real account's SID
+# RFC 5321 4.1.1.1: EHLO gives a domain name, or an address literal such as [192.0.2.1].
+_EHLO_NAME = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]"
+                        r"(?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$|^\[IPv6:[0-9A-Fa-f:.]+\]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,7 @@ class SmtpConfig:
     password: str = field(default="", repr=False)
     connections: int = 4
     timeout: float = 60.0
+    ehlo: str = ""                      # the name we give in EHLO; "" = the sender address's domain
 
     def describe(self) -> str:
         auth = ", with login" if self.username else ""
@@ -146,11 +150,14 @@ def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | st
         security = get("SMTP_SECURITY", "starttls").lower()
         if security not in _SECURITY_PORTS:
             raise ConfigError(f"SMTP_SECURITY must be starttls, tls or none, not {security!r}")
+        ehlo = get("SMTP_EHLO")
+        if ehlo and (len(ehlo) > 255 or not _EHLO_NAME.match(ehlo)):
+            raise ConfigError(f"SMTP_EHLO must be a host name such as mail.example.com, not {ehlo!r}")
         smtp = SmtpConfig(host=host, port=_int(get, "SMTP_PORT", _SECURITY_PORTS[security], 1),
                           security=security, username=get("SMTP_USERNAME"),
                           password=env.get("SMTP_PASSWORD", ""),
                           connections=_int(get, "SMTP_CONNECTIONS", 4, 1),
-                          timeout=_float(get, "SMTP_TIMEOUT", 60.0, 0.001))
+                          timeout=_float(get, "SMTP_TIMEOUT", 60.0, 0.001), ehlo=ehlo)
         if bool(smtp.username) != bool(smtp.password):
             raise ConfigError("set both SMTP_USERNAME and SMTP_PASSWORD, or neither")
         if smtp.username and security == "none" and not plaintext_ok:

@@ -1,4 +1,5 @@
-"""Email bytes: multipart/alternative (plain text + HTML), built fast and by the rules.
+"""Email bytes: multipart/alternative (plain text + HTML), or plain text only, built fast and by
+the rules.
 
 Python's ``email`` package takes about 2 ms to build and flatten one such message
 on this class of machine, more than an SMTP round trip; this module writes the
@@ -6,7 +7,10 @@ same structure directly (about 50 µs). Addresses still go through
 :class:`email.headerregistry.Address` (so "Acme, Inc." is quoted and stays one
 recipient), non-ASCII header text is RFC 2047-encoded by :class:`email.header.Header`,
 and the parts are quoted-printable UTF-8. Every header value is checked for line
-breaks first (:func:`outreach.render.check_header`). tests/test_outreach_render.py
+breaks first (:func:`outreach.render.check_header`); a long one is folded (RFC 5322:
+lines of at most 78 characters where there is a space to fold at, never more than 998).
+Mail to the team (an owner's task digest) says ``Auto-Submitted: auto-generated``
+(RFC 3834), so vacation responders do not answer it. tests/test_outreach_render.py
 parses the output back with ``email`` and compares.
 """
 
@@ -57,14 +61,39 @@ def format_address(name: str, addr: str) -> str:
     return formataddr((address.display_name, address.addr_spec), charset="utf-8")
 
 
+_LINE = 78              # RFC 5322 2.1.1: lines SHOULD be at most 78 characters...
+_LONGEST_LINE = 998     # ...and MUST be at most 998
+
+
 def encode_header(name: str, value: str) -> str:
-    """``Name: value`` with CRLF; RFC 2047 for non-ASCII, folded when long."""
+    """``Name: value`` with CRLF; RFC 2047 for non-ASCII; folded at spaces when long."""
     check_header(name, value)
     if value.isascii():
-        if len(name) + len(value) < 78 or ", " not in value:
+        if len(name) + 2 + len(value) <= _LINE:
             return f"{name}: {value}\r\n"
-        return f"{name}: " + ",\r\n ".join(value.split(", ")) + "\r\n"   # fold a list at its commas
+        folded = _fold(f"{name}:", value)
+        if folded is not None:
+            return folded
+    # Non-ASCII, or a word too long for any line: encoded words, which can be split anywhere.
     return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n") + "\r\n"
+
+
+def _fold(head: str, value: str) -> str | None:
+    """``head value`` folded before the space that would take a line past 78 characters (the
+    space stays: unfolding gives back the value as it was); None when a word is too long for
+    even a 998-octet line."""
+    first, *words = value.split(" ")
+    lines, line = [], f"{head} {first}"
+    for word in words:
+        # Never before an empty word (a second space): a line of spaces alone is not allowed.
+        if word and len(line) + 1 + len(word) > _LINE:
+            lines.append(line)
+            line = ""
+        line += " " + word
+    lines.append(line)
+    if max(map(len, lines)) > _LONGEST_LINE:
+        return None
+    return "\r\n".join(lines) + "\r\n"
 
 
 def message_id(touch_id: str, sender_email: str) -> str:
@@ -108,7 +137,8 @@ class EmailParts:
     subject: str
     text: str                     # plain-text body, footer included
     html: str = ""                # full HTML document; "" for a plain-text-only mail
-    unsubscribe: bool = True      # List-Unsubscribe headers (not on internal mail)
+    unsubscribe: bool = True      # to a lead: List-Unsubscribe, a Reply-To with the touch. False: mail
+                                  # to the team (a task digest), marked Auto-Submitted instead
 
 
 def build_email(parts: EmailParts, *, sender: Sender, now: dt.datetime) -> bytes:
@@ -125,6 +155,8 @@ def build_email(parts: EmailParts, *, sender: Sender, now: dt.datetime) -> bytes
     if parts.unsubscribe:
         for name, value in list_unsubscribe(sender, parts.id):
             head.append(encode_header(name, value))
+    else:
+        head.append("Auto-Submitted: auto-generated\r\n")     # RFC 3834: no vacation replies to it
     head.append("MIME-Version: 1.0\r\n")
     text = _qp(parts.text)
     if not parts.html:
@@ -149,7 +181,8 @@ class Layout:
 
     Each gets ``subject``, ``body`` (the rendered message), ``sender`` (name,
     email, postal_address), ``unsubscribe_url`` and ``unsubscribe_email``. The HTML
-    layout is autoescaped; ``body`` is the Markdown's HTML, already made safe.
+    layout is autoescaped; ``body`` is the Markdown's HTML, already made safe. A message
+    without HTML (``format: text``) gets the text layout only: its email has no HTML part.
     """
 
     def __init__(self, directory: Path):
@@ -172,7 +205,7 @@ class Layout:
                "unsubscribe_url": unsubscribe_url(sender, touch_id),
                "unsubscribe_email": sender.unsubscribe_email or sender.email}
         try:
-            return (self._text.render(ctx, body=text), self._html.render(ctx, body=Markup(html)))
+            return (self._text.render(ctx, body=text), self._html.render(ctx, body=Markup(html)) if html else "")
         except Exception as exc:    # the layout is the team's template: a fault is this touch's, not the run's
             raise RenderError(f"email layout: {exc} ({exc.__class__.__name__})") from None
 

@@ -1,7 +1,8 @@
 """The day's queue: ``outbox/<date>/queue.yaml``, what a team reviews before it is sent.
 
 :func:`build_queue` renders a :class:`relead.plan.DayPlan` (every touch's copy,
-email as subject + plain text + HTML body, SMS with its segment count, tasks as
+email as subject + plain text + HTML body (none for a ``format: text`` message), SMS with
+its segment count and encoding (GSM-7 or UCS-2), tasks as
 the owner's text); :func:`write_queue` writes it deterministically (same plan,
 same bytes) and atomically; :func:`read_queue` reads it back and checks it.
 What is in the queue is what is sent: ``make outreach`` sends the rendered text
@@ -49,6 +50,7 @@ class QueuedTouch:
     to: str = ""              # for people; the address used is the lead's at send time
     subject: str = ""
     segments: int = 0
+    encoding: str = ""        # SMS: GSM-7 | UCS-2 (one character outside GSM-7 makes it UCS-2: 70 a segment)
     text: str = ""
     html: str = ""
     error: str = ""           # "<code>: why" when it could not be rendered: recorded failed, never sent
@@ -103,7 +105,7 @@ def build_queue(plan: DayPlan, model: Model, *, renderer: Renderer | None = None
                 items.append(QueuedTouch(**base, subject=r.subject, text=r.text, html=r.html))
             elif t.channel == "sms":
                 r = renderer.sms(t)
-                items.append(QueuedTouch(**base, segments=r.segments, text=r.text))
+                items.append(QueuedTouch(**base, segments=r.segments, encoding=r.encoding, text=r.text))
             else:
                 items.append(QueuedTouch(**base, text=renderer.task(t)))
         except RenderError as exc:
@@ -140,7 +142,7 @@ _HEAD = """\
 """
 
 _TOUCH_KEYS = ("touch", "lead", "to", "channel", "campaign", "enrolment", "step", "variant", "owner",
-               "why", "message", "subject", "segments", "error", "text", "html")
+               "why", "message", "subject", "segments", "encoding", "error", "text", "html")
 
 
 def _touch_map(t: QueuedTouch) -> dict:
@@ -148,7 +150,7 @@ def _touch_map(t: QueuedTouch) -> dict:
     out = {}
     for k in _TOUCH_KEYS:
         v = d[k]
-        if k in ("subject", "html", "error") and not v:
+        if k in ("subject", "html", "error", "encoding") and not v:
             continue
         if k == "segments" and t.channel != "sms":
             continue

@@ -8,23 +8,26 @@ in an immutable sandbox with strict undefined. Each message is compiled twice:
   Markdown's punctuation gets a backslash (so a name cannot become a link or a
   heading) and HTML's ``& < > " '`` become entities (so it cannot become markup).
 
-Compiling and rendering (the sandbox, the variables, errors located at the file's line) is
-:mod:`relead.messages`, shared with ``make check``, which renders every message before the
-send day. Any failure rendering one message becomes a :class:`RenderError` for the touches of
-that message only.
+A message with ``format: text`` in its front matter has no HTML part: its email goes out as
+plain text only.
+
+Compiling and rendering (the sandbox, the variables, errors located at the file's line) and
+counting an SMS's segments are :mod:`relead.messages`, shared with ``make check``, which
+renders every message before the send day. Any failure rendering one message becomes a
+:class:`RenderError` for the touches of that message only.
 """
 
 from __future__ import annotations
 
 import html as _html
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import markdown
 
-from relead.messages import Copy, CopyError, CopySandbox, template_context, unsubscribe_url
+from relead.messages import (OPT_OUT_SMS, Copy, CopyError, CopySandbox, sms_segments, sms_text, template_context,
+                             unsubscribe_url)
 from relead.model import Message, Model
 from relead.plan import INTERESTED_STEP, REPLY_STEP, Touch
 
@@ -32,8 +35,6 @@ from .errors import RenderError, UnsafeHeader
 
 __all__ = ["RenderedEmail", "RenderedSms", "Renderer", "template_context", "unsubscribe_url",
            "check_header", "sms_segments", "OPT_OUT_SMS", "html_value"]
-
-OPT_OUT_SMS = "Reply STOP to opt out"
 
 # Markdown's backslash-escapable punctuation (Python-Markdown turns "\x" back into "x").
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
@@ -57,7 +58,8 @@ def check_header(name: str, value: str) -> str:
 class RenderedEmail:
     subject: str
     text: str           # the Markdown as rendered: the plain-text part's body
-    html: str           # the HTML part's body (the layout wraps it when the mail is built)
+    html: str           # the HTML part's body (the layout wraps it when the mail is built); "" when
+                        # the message is `format: text`: the email is plain text only
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,21 +67,6 @@ class RenderedSms:
     text: str
     segments: int
     encoding: str       # GSM-7 | UCS-2
-
-
-_GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
-_GSM7_EXT = set("^{}\\[~]|€\f")
-
-
-def sms_segments(text: str) -> tuple[int, str]:
-    """(segments, encoding) by the GSM 03.38 rules: 160/153 septets, else UCS-2 70/67 units."""
-    if all(c in _GSM7 or c in _GSM7_EXT for c in text):
-        septets = sum(2 if c in _GSM7_EXT else 1 for c in text)
-        return (1 if septets <= 160 else math.ceil(septets / 153)), "GSM-7"
-    units = len(text.encode("utf-16-le")) // 2
-    return (1 if units <= 70 else math.ceil(units / 67)), "UCS-2"
 
 
 class Renderer:
@@ -122,15 +109,16 @@ class Renderer:
         if not subject:
             raise RenderError(f"{msg.file}:{msg.subject_line}: the subject renders empty for this lead")
         text = self._render("text", msg, "body", ctx)
+        if msg.format == "text":
+            return RenderedEmail(subject, text.rstrip() + "\n", "")
         escaped = self._render("html", msg, "body", ctx)
         self._md.reset()
         html = self._md.convert(escaped)
         return RenderedEmail(subject, text.rstrip() + "\n", html + "\n")
 
     def sms(self, touch: Touch) -> RenderedSms:
-        text = self._render("text", self._message(touch), "body", self.context(touch)).strip()
-        if touch.first_sms and not text.rstrip(". ").endswith(OPT_OUT_SMS):
-            text = f"{text}\n{OPT_OUT_SMS}"
+        text = sms_text(self._render("text", self._message(touch), "body", self.context(touch)),
+                        first=touch.first_sms)
         segments, encoding = sms_segments(text)
         return RenderedSms(text, segments, encoding)
 

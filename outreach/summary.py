@@ -12,6 +12,7 @@ from .sync import SyncResult
 __all__ = ["format_summary", "format_preview", "format_plan", "format_sync"]
 
 _CHANNELS = ("email", "sms", "call", "mail")
+_SHOWN = 5                  # touches named in a line of the plan's summary
 _STATES = ("sent", "failed", "deferred", "skipped", "unknown")
 
 
@@ -81,11 +82,18 @@ def format_summary(result: RunResult, *, transports: Mapping[str, str] | None = 
 
 def format_plan(queue: Queue, path) -> str:
     if not queue.sending_day:
-        return f"{queue.day} is not a sending day (weekend or holiday): nothing planned ({path})\n"
+        return f"{queue.day} is not a sending day (weekend or holiday): nothing planned, nothing written\n"
     counts = queue.counts()
     what = ", ".join(f"{n} {ch}" for ch, n in counts.items() if n) or "no touches"
     lines = [f"planned {queue.day}: {what}; {_plural(len(queue.enrolments), 'new enrolment')}, "
              f"{len(queue.skipped)} skipped, {len(queue.deferred)} deferred -> {path}"]
+    long = [t for t in queue.touches if t.channel == "sms" and t.segments > 1]
+    if long:
+        shown = ", ".join(f"{t.lead} ({t.segments}, {t.encoding or '?'})" for t in long[:_SHOWN])
+        more = f" and {len(long) - _SHOWN} more" if len(long) > _SHOWN else ""
+        n = counts["sms"]
+        lines.append(f"  {len(long)} of {n} SMS touch{'es' * (n != 1)} {'is' if len(long) == 1 else 'are'} "
+                     f"more than one segment (each segment is billed as one SMS): {shown}{more}")
     errors = [t for t in queue.touches if t.error]
     for t in errors:
         lines.append(f"  cannot render {t.channel} for {t.lead} ({t.message}): {t.error}")
@@ -103,7 +111,7 @@ def format_preview(queue: Queue) -> str:
             if t.subject:
                 out.append(f"Subject: {t.subject}")
             if t.channel == "sms":
-                out.append(f"({_plural(t.segments, 'segment')})")
+                out.append(f"({_plural(t.segments, 'segment')}" + (f", {t.encoding})" if t.encoding else ")"))
             out.append("")
             out.append(t.text.rstrip())
         out.append("")

@@ -45,7 +45,13 @@ def check_copy(body: str, file: str, body_line: int, problems: Problems) -> None
     for tag, line in forbidden_tags(ast):
         problems.error(file, (), f"`{{% {tag} %}}` is not allowed in message copy",
                        "one file is one message: write the text out here", line=body_line + line - 1)
-    for name in sorted(meta.find_undeclared_variables(ast)):
+    try:
+        undeclared = meta.find_undeclared_variables(ast)     # compiles: finds an unknown filter or test
+    except jinja2.TemplateSyntaxError as exc:
+        problems.error(file, (), f"template error: {exc.message}",
+                       "copy has Jinja's filters and tests, and `sentence_end`", line=body_line + (exc.lineno or 1) - 1)
+        return
+    for name in sorted(undeclared):
         if name not in TEMPLATE_VARIABLES:
             hint = did_you_mean(name, TEMPLATE_VARIABLES)
             problems.error(file, (), f"unknown template variable `{name}`",
@@ -85,7 +91,8 @@ def message_from(key: str, file: str, text: str, problems: Problems,
     subject = _SUBJECT.search(front)
     return Message(key=key, file=file, subject=data.get("subject", ""), body=body.strip() + "\n",
                    body_line=body_line + body.count("\n", 0, blank),
-                   subject_line=2 + front.count("\n", 0, subject.start()) if subject else 2)
+                   subject_line=2 + front.count("\n", 0, subject.start()) if subject else 2,
+                   format=data.get("format", "html"))
 
 
 def page_from(slug: str, file: str, text: str, problems: Problems, front_data: Any) -> Page | None:

@@ -13,12 +13,18 @@ as variables. On top of the sandbox:
   :class:`CopyError` that names the file and line, so one broken message never stops the
   others, and ``make check`` finds it first: :func:`check_messages` renders every
   campaign's messages for a few made-up leads (every field, the fewest, no owner,
-  non-ASCII names) before anything is sent.
+  non-ASCII names) before anything is sent, and warns about an SMS that takes more than
+  one segment (:func:`sms_segments`).
+
+Copy gets one filter of its own besides Jinja's: ``sentence_end`` ends a sentence after a
+value that may end with a full stop already (``{{ lead.company | sentence_end }}``: "Acme
+Corp." but "Acme, Inc.", never "Inc..").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import traceback
 from dataclasses import dataclass
@@ -28,12 +34,12 @@ import jinja2
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from .model import Campaign, Lead, Loss, Model, Sender
+from .model import Campaign, Lead, Loss, Message, Model, Sender
 from .problems import Problems
 
 __all__ = ["TEMPLATE_VARIABLES", "CopyError", "CopySandbox", "Copy", "forbidden_tags", "unsubscribe_url",
            "reply_address", "unsubscribe_address", "REPLY_TAG", "template_context", "check_messages",
-           "LARGEST_RESULT"]
+           "LARGEST_RESULT", "sentence_end", "sms_segments", "sms_text", "OPT_OUT_SMS", "in_gsm7"]
 
 # What message copy may use; outreach provides exactly these.
 TEMPLATE_VARIABLES = ("lead", "owner", "campaign", "sender", "unsubscribe_url")
@@ -51,13 +57,22 @@ class CopyError(ValueError):
         self.file, self.line, self.message = file, line, message
 
 
+def sentence_end(value: Any) -> str:
+    """``value`` ending a sentence: a full stop added unless it ends with one (or ``?``, ``!``, ``…``)
+    already: "Acme Corp" is "Acme Corp.", "Acme, Inc." stays as it is. "" stays ""."""
+    text = "" if value is None else str(value).rstrip()
+    return text if not text or text[-1] in ".?!\u2026" else text + "."
+
+
 class CopySandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, with strict undefined, and arithmetic that cannot stall a run."""
+    """Jinja's immutable sandbox, with strict undefined, arithmetic that cannot stall a run, and
+    copy's own filter, ``sentence_end``."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
 
     def __init__(self, **options):
         super().__init__(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, **options)
+        self.filters["sentence_end"] = sentence_end
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(left, int) and isinstance(right, int) \
@@ -98,7 +113,10 @@ class Copy:
         for tag, line in forbidden_tags(ast):
             raise CopyError(file, first_line + line - 1,
                             f"`{{% {tag} %}}` is not allowed in message copy (one file is one message)")
-        code = env.compile(source, name=file, filename=file)
+        try:
+            code = env.compile(source, name=file, filename=file)
+        except jinja2.TemplateSyntaxError as exc:     # an unknown filter or test
+            raise CopyError(file, first_line + (exc.lineno or 1) - 1, f"template error: {exc.message}") from None
         return cls(env.template_class.from_code(env, code, env.make_globals(None), None), file, first_line)
 
     def render(self, ctx: dict[str, Any]) -> str:
@@ -152,6 +170,38 @@ def unsubscribe_url(sender: Sender, touch_id: str) -> str:
         sep = "&" if "?" in sender.unsubscribe_url else "?"
         return f"{sender.unsubscribe_url}{sep}t={touch_id}"
     return f"mailto:{unsubscribe_address(sender, touch_id)}?subject=unsubscribe%20{touch_id}"
+
+
+OPT_OUT_SMS = "Reply STOP to opt out"
+
+_GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_GSM7_EXT = frozenset("^{}\\[~]|€\f")       # two septets each (an escape, then the character)
+
+
+def in_gsm7(char: str) -> bool:
+    """Whether an SMS can carry ``char`` in the GSM-7 alphabet (its basic set or extension)."""
+    return char in _GSM7 or char in _GSM7_EXT
+
+
+def sms_segments(text: str) -> tuple[int, str]:
+    """(segments, encoding) by the GSM 03.38 rules: 160/153 septets, else UCS-2 70/67 units.
+    One character outside GSM-7 (a curly quote, an emoji, "ë") sends the whole text as UCS-2."""
+    if all(c in _GSM7 or c in _GSM7_EXT for c in text):
+        septets = sum(2 if c in _GSM7_EXT else 1 for c in text)
+        return (1 if septets <= 160 else math.ceil(septets / 153)), "GSM-7"
+    units = len(text.encode("utf-16-le")) // 2
+    return (1 if units <= 70 else math.ceil(units / 67)), "UCS-2"
+
+
+def sms_text(body: str, *, first: bool) -> str:
+    """An SMS as it goes out: the rendered copy without surrounding space; a campaign's first
+    SMS to a lead ends with :data:`OPT_OUT_SMS` (added unless the copy says it already)."""
+    text = body.strip()
+    if first and not text.rstrip(". ").endswith(OPT_OUT_SMS):
+        text = f"{text}\n{OPT_OUT_SMS}"
+    return text
 
 
 def _lead_vars(lead: Lead) -> dict[str, Any]:
@@ -221,20 +271,91 @@ def _sample_leads(model: Model) -> tuple[Lead, ...]:
     return full, fewest, foreign
 
 
-def _campaign_messages(campaign: Campaign) -> Iterator[tuple[str, str, str]]:
-    """(message key, channel, variant) for every message a campaign can send."""
+def _campaign_messages(campaign: Campaign) -> Iterator[tuple[str, str, str, bool]]:
+    """(message key, channel, variant, first SMS) for every message a campaign can send; the
+    campaign's first SMS step carries the opt-out line."""
     variants = [v.key for v in campaign.variants] or [""]
-    for step in campaign.steps:
+    first_sms = next((i for i, step in enumerate(campaign.steps) if step.channel == "sms"), -1)
+    for i, step in enumerate(campaign.steps):
         for variant in variants:
-            yield campaign.message_for(step, variant), step.channel, variant
+            yield campaign.message_for(step, variant), step.channel, variant, i == first_sms
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+    else:
+        yield str(value)
+
+
+def _word_at(text: str, at: int) -> str:
+    start = max(text.rfind(" ", 0, at), text.rfind("\n", 0, at)) + 1
+    ends = [i for i in (text.find(" ", at), text.find("\n", at)) if i >= 0]
+    return text[start:min(ends, default=len(text))]
+
+
+@dataclass(frozen=True, slots=True)
+class _LongSms:
+    segments: int
+    plain_segments: int           # with every character outside GSM-7 taken as one that is in it
+    length: int                   # septets, so taken
+    char: str = ""                # the copy's first character outside GSM-7
+    word: str = ""                # the word it is in
+
+
+def _long_sms(text: str, lead: Lead) -> _LongSms | None:
+    """What makes ``text`` more than one segment, if it is: its length, or a character of the copy
+    outside GSM-7. A lead's own letters ("Zoë") are counted as GSM-7: they are the lead's, not
+    the copy's, and would otherwise make every message warn."""
+    segments, _encoding = sms_segments(text)
+    if segments == 1:
+        return None
+    own = set("".join(_strings(_lead_vars(lead))))
+    foreign = [c for c in dict.fromkeys(text) if not in_gsm7(c)]
+    from_copy = [c for c in foreign if c not in own]
+    plain = "".join(c if in_gsm7(c) else "x" for c in text)
+    plain_segments, _ = sms_segments(plain)
+    length = sum(2 if c in _GSM7_EXT else 1 for c in plain)
+    if from_copy:
+        char = from_copy[0]
+        return _LongSms(segments, plain_segments, length, char, _word_at(text, text.index(char)))
+    if plain_segments == 1:
+        return None
+    return _LongSms(plain_segments, plain_segments, length)
+
+
+def _warn_long_sms(problems: Problems, msg: Message, long: _LongSms, lead: Lead, campaign: Campaign) -> None:
+    who = lead.name or lead.company
+    if long.char:
+        at = msg.body.find(long.char)
+        where = ("use a GSM-7 character instead (a straight ' or \" for a curly one, - for a dash)" if at >= 0
+                 else "it comes from a value the copy shows (the campaign's hook, a name in settings): "
+                      "write that with GSM-7 characters")
+        problems.warning(msg.file, (), f"'{long.char}' in {long.word} is not in the GSM-7 alphabet: the text goes "
+                         f"as UCS-2, {long.segments} segments instead of {long.plain_segments} (rendered "
+                         f"for a made-up lead, {who}, in campaign {campaign.id})",
+                         f"{where}; each segment is billed as one SMS",
+                         line=msg.body_line + (msg.body.count("\n", 0, at) if at >= 0 else 0))
+        return
+    problems.warning(msg.file, (), f"this SMS takes {long.segments} segments: {long.length} characters rendered "
+                     f"for a made-up lead ({who}, in campaign {campaign.id}), and one segment holds 160",
+                     "shorten it: each segment is billed as one SMS, and a campaign's first SMS also "
+                     f"ends with \"{OPT_OUT_SMS}\"", line=msg.body_line)
 
 
 def check_messages(model: Model, problems: Problems) -> None:
     """Render every message each campaign sends, for each sample lead: any error is an error of
-    the message's file, at its line, so a broken template fails the pull request, not the send."""
+    the message's file, at its line, so a broken template fails the pull request, not the send.
+    An SMS that takes more than one segment (too long, or a character that makes it UCS-2) is a
+    warning of its file."""
     env = CopySandbox(autoescape=False)
     compiled: dict[tuple[str, str], Copy | None] = {}
     reported: set[tuple[str, int, str]] = set()
+    long_sms: set[str] = set()
     leads = _sample_leads(model)
 
     def report(exc: CopyError, lead: Lead) -> None:
@@ -247,7 +368,7 @@ def check_messages(model: Model, problems: Problems) -> None:
 
     for cid in sorted(model.campaigns):
         campaign = model.campaigns[cid]
-        for key, channel, variant in _campaign_messages(campaign):
+        for key, channel, variant, first_sms in _campaign_messages(campaign):
             msg = model.messages.get(key)
             if msg is None:
                 continue
@@ -265,6 +386,12 @@ def check_messages(model: Model, problems: Problems) -> None:
                     continue
                 for lead in leads:
                     try:
-                        copy.render(template_context(model, lead, campaign, variant, "0" * 20))
+                        text = copy.render(template_context(model, lead, campaign, variant, "0" * 20))
                     except CopyError as exc:
                         report(exc, lead)
+                        continue
+                    if channel == "sms" and key not in long_sms:
+                        long = _long_sms(sms_text(text, first=first_sms), lead)
+                        if long is not None:
+                            long_sms.add(key)          # once per message: the first lead it is long for
+                            _warn_long_sms(problems, msg, long, lead, campaign)

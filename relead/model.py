@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .history import History
+from .names import first_name as _first_name
 
 __all__ = [
     "TeamMember", "LostReason", "Scoring", "Window", "Sending", "Sender", "SyncRules", "ImportRules", "Settings",
@@ -172,7 +173,8 @@ class Lead:
 
     @property
     def first_name(self) -> str:
-        return self.name.split()[0] if self.name.strip() else ""
+        """The name copy greets them by (:func:`relead.names.first_name`): "Dr. Ana Lima" is Ana."""
+        return _first_name(self.name)
 
     @property
     def display_name(self) -> str:
@@ -263,6 +265,7 @@ class Message:
     body: str
     body_line: int    # line of the body's first line in the file
     subject_line: int = 2   # line of `subject:` in the front matter
+    format: str = "html"    # email: html (plain text plus HTML) | text (plain text only)
 
 
 @dataclass(frozen=True, slots=True)

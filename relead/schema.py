@@ -212,6 +212,7 @@ CAMPAIGN = (
 
 MESSAGE = (
     _k("subject", "line"),
+    _k("format", "choice", choices=("html", "text")),
 )
 
 PAGE = (

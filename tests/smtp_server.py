@@ -15,7 +15,7 @@ STARTTLS (and then takes a login only over TLS), ``tls="tls"`` speaks TLS from t
 first byte; both with the certificate in ``tests/data/tls/localhost.pem``, signed by
 a test authority (``CA``, whose key was thrown away) that a client trusts through
 ``SSL_CERT_FILE``. ``secured`` says, per message kept,
-whether it came over TLS.
+whether it came over TLS; ``greetings`` keeps the name each EHLO or HELO gave.
 """
 
 from __future__ import annotations
@@ -87,10 +87,16 @@ class _Handler:
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         if not self.owner.ehlo:            # an old server: HELO only
             return ["502 5.5.1 EHLO not implemented"]
+        self.owner.greetings.append(hostname)
         session.host_name = hostname
         if self.owner.pipelining:
             return [*responses[:-1], "250-PIPELINING", responses[-1]]
         return responses
+
+    async def handle_HELO(self, server, session, envelope, hostname):
+        self.owner.greetings.append(hostname)
+        session.host_name = hostname
+        return f"250 {server.hostname}"
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         reply = self._fault(server, "MAIL")
@@ -138,6 +144,7 @@ class SmtpServer:
         self.login = login
         self.messages: list[tuple[str, tuple[str, ...], bytes]] = []
         self.secured: list[bool] = []
+        self.greetings: list[str] = []          # the name in each EHLO / HELO, in order
         self.drops = 0
         self.logins: list[str] = []
         self.auth_attempts = 0                  # AUTH commands answered, refused ones included

@@ -200,3 +200,125 @@ def test_a_broken_queue_is_a_clear_error(tmp_path):
     path.write_text("version: 1\nday: [\n", encoding="utf-8")
     with pytest.raises(QueueError, match="not valid YAML"):
         read_queue(path)
+
+
+# -- plain-text-only messages, a light layout, long headers, SMS encoding -------------------------
+
+def test_a_text_format_message_has_no_html_part(make_repo):
+    files = {"content/messages/custom.md": "---\nsubject: Hello {{ lead.first_name }}\nformat: text\n---\n"
+                                           "Hi {{ lead.first_name }},\n\n{{ campaign.hook | sentence_end }}\n"}
+    root = outreach_repo(make_repo, "leads:\n" + lead_yaml(1), campaign=BLAST.replace("hot/remind", "custom"),
+                         files=files)
+    d, p = plan(root)
+    assert d.model.messages["custom"].format == "text"
+    r = Renderer(d.model).email(p.touches[0])
+    assert r.html == "" and r.text == "Hi Pat,\n\nA free scanner audit.\n"
+    queue = build_queue(p, d.model)
+    email = next(t for t in queue.touches if t.channel == "email")
+    assert email.html == "" and email.text == r.text
+    text, html = Layout(ROOT / "templates" / "email").wrap(subject=r.subject, text=r.text, html=r.html,
+                                                           sender=SENDER, touch_id=email.touch)
+    assert html == "" and "400 N Lake Shore Dr" in text and "unsubscribe?t=" in text
+    msg = parse(build_email(EmailParts(email.touch, "Pat Example1", "pat1@company1.example", r.subject, text, html),
+                            sender=SENDER, now=NOW))
+    assert msg.get_content_type() == "text/plain" and not msg.is_multipart()
+    assert msg.get_content().startswith("Hi Pat,") and msg["List-Unsubscribe"]
+
+
+def test_a_text_format_message_goes_out_as_one_plain_part(make_repo):
+    from outreach.cli import main
+    root = outreach_repo(make_repo, "leads:\n" + lead_yaml(1))          # BLAST: hot/remind, `format: text`
+    assert main(["send", "--root", str(root), "--today", DAY, "--now", NOW.isoformat(), "--no-commit"]) == 0
+    queue = read_queue(root / "outbox" / DAY / "queue.yaml")
+    assert [t.html for t in queue.touches if t.channel == "email"] == [""]
+    assert "html:" not in (root / "outbox" / DAY / "queue.yaml").read_text(encoding="utf-8")
+    msg = parse(next((root / "outbox" / DAY / "email").glob("*.eml")).read_bytes())
+    assert msg.get_content_type() == "text/plain"
+    body = msg.get_content()
+    assert body.startswith("Hi Pat,") and "A free scanner audit." in body and "**" not in body
+    assert "400 N Lake Shore Dr" in body and "Unsubscribe: https://northwind.example/unsubscribe?t=" in body
+
+
+def test_format_must_be_text_or_html(make_repo):
+    from relead.check import check_repository
+    files = {"content/messages/custom.md": "---\nsubject: Hi\nformat: plain\n---\n{{ campaign.hook }}\n"}
+    root = outreach_repo(make_repo, "leads:\n" + lead_yaml(1), campaign=BLAST.replace("hot/remind", "custom"),
+                         files=files)
+    errors = [p.format() for p in check_repository(root, today=dt.date.fromisoformat(DAY)).errors]
+    assert any("custom.md" in e and "`format`" in e and "html, text" in e for e in errors), errors
+
+
+def test_the_html_layout_reads_like_one_persons_mail():
+    layout = (ROOT / "templates" / "email" / "layout.html").read_text(encoding="utf-8")
+    for heavy in ("background", "max-width", "600px", "font-family"):
+        assert heavy not in layout
+    text, html = Layout(ROOT / "templates" / "email").wrap(subject="S", text="Body\n", html="<p>Body</p>\n",
+                                                           sender=SENDER, touch_id="t9")
+    body = html.split("<body>", 1)[1]
+    assert body.lstrip().startswith("<p>Body</p>")                      # the body first, then the footer
+    assert body.index("<p>Body</p>") < body.index("400 N Lake Shore Dr") < body.index(">Unsubscribe</a>")
+    assert 'href="https://northwind.example/unsubscribe?t=t9"' in html
+
+
+def test_a_1100_character_subject_folds_at_spaces_into_lines_of_78():
+    subject = " ".join(f"word{i}" for i in range(200))[:1100].rstrip()
+    assert len(subject) >= 1090
+    data = build_email(EmailParts("t1", "Pat", "pat@x.example", subject, "x\n", "<p>x</p>"), sender=SENDER, now=NOW)
+    lines = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert max(len(ln) for ln in lines) <= 998
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(b"Subject:"))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(b" "))
+    assert end - start >= 14 and max(len(ln) for ln in lines[start:end]) <= 78
+    assert all(ln.startswith(b" word") for ln in lines[start + 1:end])   # folded before a space, kept
+    msg = parse(data)
+    assert msg["Subject"] == subject and not msg.defects
+
+
+def test_a_word_longer_than_a_line_is_still_under_998_octets():
+    subject = "Re: " + "x" * 1100
+    data = build_email(EmailParts("t1", "Pat", "pat@x.example", subject, "x\n"), sender=SENDER, now=NOW)
+    assert max(len(ln) for ln in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")) <= 998
+    assert parse(data)["Subject"] == subject
+    short = encode_header("Subject", "A free ROI audit of your picking floor, on us")
+    assert short == "Subject: A free ROI audit of your picking floor, on us\r\n"
+
+
+def test_the_queue_says_each_sms_encoding(make_repo, tmp_path):
+    leads = "leads:\n" + lead_yaml(1) + lead_yaml(2, name='"Zoë Åkesson"')
+    root = outreach_repo(make_repo, leads, campaign=SMS_FIRST)
+    d, p = plan(root)
+    q = build_queue(p, d.model)
+    by_lead = {t.lead: t for t in q.touches}
+    assert (by_lead["lead-0001"].segments, by_lead["lead-0001"].encoding) == (1, "GSM-7")
+    assert (by_lead["lead-0002"].segments, by_lead["lead-0002"].encoding) == (2, "UCS-2")   # "ë" is not GSM-7
+    path = write_queue(q, tmp_path / "queue.yaml")
+    text = path.read_text(encoding="utf-8")
+    assert "encoding: GSM-7" in text and "encoding: UCS-2" in text
+    assert read_queue(path).touches == q.touches
+
+
+def test_the_plan_summary_counts_sms_longer_than_one_segment(make_repo, tmp_path):
+    from outreach.summary import format_plan
+    leads = "leads:\n" + lead_yaml(1) + lead_yaml(2, name='"Zoë Åkesson"') + lead_yaml(3, name='"Åsa Berg"')
+    root = outreach_repo(make_repo, leads, campaign=SMS_FIRST)
+    d, p = plan(root)
+    out = format_plan(build_queue(p, d.model), tmp_path / "queue.yaml")
+    assert "planned 2026-11-23: 3 sms;" in out
+    assert ("1 of 3 SMS touches is more than one segment (each segment is billed as one SMS): "
+            "lead-0002 (2, UCS-2)") in out
+    root = outreach_repo(make_repo, "leads:\n" + lead_yaml(1), campaign=SMS_FIRST)
+    d, p = plan(root)
+    assert "segment" not in format_plan(build_queue(p, d.model), tmp_path / "queue.yaml")
+
+
+def test_an_unknown_filter_fails_the_touch_at_its_line(make_repo):
+    files = {"content/messages/custom.md": "---\nsubject: \"Hello\"\n---\n{{ campaign.hook }}\n"
+                                           "{{ lead.company | sentence_ends }}\n"}
+    root = outreach_repo(make_repo, "leads:\n" + lead_yaml(1), campaign=BLAST.replace("hot/remind", "custom"),
+                         files=files)
+    today = dt.date.fromisoformat(DAY)
+    model = load(root, today=today, lenient_copy=True).model     # as `make outreach` loads: copy faults
+    d = derive(model, today)                                      # fail their touches, not the run
+    p = plan_day(model, d.states, d.priorities, today)
+    with pytest.raises(RenderError, match=r"custom.md:5: template error: No filter named 'sentence_ends'"):
+        Renderer(d.model).email(p.touches[0])

@@ -10,14 +10,14 @@ from collections import Counter
 import pytest
 
 from outreach.cli import main
-from outreach.config import SmtpConfig
-from outreach.errors import (DeliveryError, PermanentDeliveryError, RecipientRejected,
+from outreach.config import SmtpConfig, config_from_env
+from outreach.errors import (ConfigError, DeliveryError, PermanentDeliveryError, RecipientRejected,
                              TemporaryDeliveryError)
 from outreach.transports import OutgoingEmail
 from outreach.transports.email_smtp import SmtpTransport
 from outreach.queue import queue_path, read_queue
-from tests.outreach_helpers import (DAY, NOW, history_events, lead_yaml, leads_text, outreach_repo,
-                                    settings_text, touch_states)
+from tests.outreach_helpers import (BLAST, DAY, NOW, history_events, lead_yaml, leads_text,
+                                    outreach_repo, settings_text, touch_states)
 from tests.smtp_server import CA, SmtpServer, random_faults
 
 SEND = ["send", "--today", DAY, "--now", NOW, "--no-commit"]
@@ -28,7 +28,7 @@ TOUCH_EVENTS = {"attempting", "sent", "failed", "deferred", "skipped", "settled_
 def smtp_env(monkeypatch):
     """Point the run at a server; nothing from the machine's environment leaks in."""
     for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_SECURITY", "TWILIO_ACCOUNT_SID",
-                "EMAIL_TRANSPORT", "SMS_TRANSPORT", "SMTP_CONNECTIONS", "SMTP_TIMEOUT"):
+                "EMAIL_TRANSPORT", "SMS_TRANSPORT", "SMTP_CONNECTIONS", "SMTP_TIMEOUT", "SMTP_EHLO"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("EMAIL_PER_SECOND", "0")
     monkeypatch.setenv("OUTREACH_BACKOFF", "0.001")
@@ -49,7 +49,8 @@ def touch_only(states: dict[str, list[str]]) -> dict[str, list[str]]:
 
 def test_email_arrives_with_both_parts_headers_and_one_recipient(make_repo, smtp_env, capsys):
     leads = "leads:\n" + lead_yaml(1) + lead_yaml(2, name=None, company='"Acme, Inc."') + lead_yaml(3)
-    root = outreach_repo(make_repo, leads)
+    # hot/new-value has an HTML part (hot/remind, BLAST's first email, is `format: text`)
+    root = outreach_repo(make_repo, leads, campaign=BLAST.replace("hot/remind", "hot/new-value"))
     with SmtpServer() as server:
         smtp_env(server)
         assert main(SEND + ["--root", str(root)]) == 0
@@ -292,3 +293,76 @@ def test_security_none_stays_plain_even_when_the_server_offers_starttls(monkeypa
     with SmtpServer(tls="starttls") as server:
         assert _send_each(server.port, ["t1"], "none") == ["<t1.relead@northwind.example>"]
         assert server.secured == [False]
+
+
+# -- what the server and the owners see -----------------------------------------------------------
+
+def test_ehlo_names_the_sender_domain_not_the_machine(make_repo, smtp_env):
+    root = outreach_repo(make_repo, leads_text(3))
+    with SmtpServer() as server:
+        smtp_env(server)
+        assert main(SEND + ["--root", str(root)]) == 0
+    assert server.count() == 3
+    assert server.greetings and set(server.greetings) == {"northwind.example"}   # hello@northwind.example
+
+
+def test_smtp_ehlo_gives_the_name(make_repo, smtp_env):
+    root = outreach_repo(make_repo, leads_text(2))
+    with SmtpServer() as server:
+        smtp_env(server, SMTP_EHLO="mta1.northwind.example")
+        assert main(SEND + ["--root", str(root)]) == 0
+    assert server.greetings and set(server.greetings) == {"mta1.northwind.example"}
+
+
+def test_the_transport_names_us_by_its_caller_else_by_the_envelope_sender():
+    with SmtpServer() as server:
+        assert _send_each(server.port, ["t1"]) == ["<t1.relead@northwind.example>"]
+        assert _send_each(server.port, ["t2"], ehlo="relay-client.example") == ["<t2.relead@northwind.example>"]
+    assert server.greetings == ["northwind.example", "relay-client.example"]
+    with SmtpServer(ehlo=False) as server:           # HELO carries it too
+        assert _send_each(server.port, ["t3"]) == ["<t3.relead@northwind.example>"]
+    assert server.greetings == ["northwind.example"]
+
+
+async def _sending_as(port: int, ehlo: str) -> str:
+    async with SmtpTransport(SmtpConfig("127.0.0.1", port, "none", connections=1), ehlo=ehlo) as transport:
+        return await transport.send(_email("t4"))
+
+
+def test_smtp_ehlo_wins_over_the_callers_name():
+    with SmtpServer() as server:
+        asyncio.run(_sending_as(server.port, "northwind.example"))
+        cfg = SmtpConfig("127.0.0.1", server.port, "none", connections=1, ehlo="[127.0.0.1]")
+        asyncio.run(_with(SmtpTransport(cfg, ehlo="northwind.example")))
+    assert server.greetings == ["northwind.example", "[127.0.0.1]"]
+
+
+async def _with(transport: SmtpTransport) -> None:
+    async with transport:
+        await transport.send(_email("t5"))
+
+
+@pytest.mark.parametrize("value", ["mail server", "-bad.example", "a..b", "x" * 300, "north_wind.example"])
+def test_smtp_ehlo_must_be_a_host_name(value, tmp_path):
+    with pytest.raises(ConfigError, match="SMTP_EHLO"):
+        config_from_env({"SMTP_HOST": "127.0.0.1", "SMTP_EHLO": value}, root=tmp_path)
+    ok = config_from_env({"SMTP_HOST": "127.0.0.1", "SMTP_EHLO": "mta1.northwind.example"}, root=tmp_path)
+    assert ok.smtp.ehlo == "mta1.northwind.example"
+    assert config_from_env({"SMTP_HOST": "127.0.0.1"}, root=tmp_path).smtp.ehlo == ""
+
+
+def test_task_digests_are_auto_submitted_and_lead_mail_is_not(make_repo, smtp_env):
+    campaign = BLAST.replace("{day: 2, channel: sms, message: hot/sms-nudge}",
+                             "{day: 1, channel: call, message: hot/call-script}")
+    root = outreach_repo(make_repo, leads_text(2), campaign=campaign)
+    with SmtpServer() as server:
+        smtp_env(server)
+        assert main(SEND + ["--root", str(root)]) == 0          # the email to each lead
+        assert main(["send", "--today", "2026-11-24", "--now", "2026-11-24T10:00:00-06:00", "--no-commit",
+                     "--root", str(root)]) == 0                  # the calls: a digest to Sam
+    msgs = server.parsed()
+    digests = [m for m in msgs if str(m["Subject"]).startswith("Your relead tasks")]
+    to_leads = [m for m in msgs if m not in digests]
+    assert digests and to_leads
+    assert all(m["Auto-Submitted"] == "auto-generated" and m["List-Unsubscribe"] is None for m in digests)
+    assert all(m["Auto-Submitted"] is None and m["List-Unsubscribe"] for m in to_leads)

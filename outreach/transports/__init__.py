@@ -61,11 +61,13 @@ class SmsTransport(Protocol):
     async def send(self, message: OutgoingSms) -> str: ...
 
 
-def email_transport(config: Config, *, outbox: Path) -> EmailTransport:
-    """SMTP when configured, else ``.eml`` files under ``outbox`` (``outbox/<date>/email/``)."""
+def email_transport(config: Config, *, outbox: Path, sender_email: str = "") -> EmailTransport:
+    """SMTP when configured, else ``.eml`` files under ``outbox`` (``outbox/<date>/email/``).
+    ``sender_email`` (the settings' sender) names us in EHLO by its domain, unless ``SMTP_EHLO``
+    says otherwise; without it, the domain of the sender of the message a connection opens for."""
     if config.smtp is not None:
         from .email_smtp import SmtpTransport
-        return SmtpTransport(config.smtp)
+        return SmtpTransport(config.smtp, ehlo=sender_email.rpartition("@")[2])
     from .email_file import EmailFileTransport
     return EmailFileTransport(Path(outbox) / "email")
 

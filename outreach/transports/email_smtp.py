@@ -25,6 +25,11 @@ How each failure is classed (docs/outreach.md has the table):
 
 ``SMTP_SECURITY=none`` passes ``start_tls=False``: aiosmtplib would otherwise
 upgrade by itself whenever the server offers STARTTLS.
+
+EHLO names us by ``SMTP_EHLO``, else by the domain of our sender address (the caller's, else
+the envelope sender of the message the connection opens for), never aiosmtplib's default, the
+machine's own name (``localhost`` on many a laptop and container), which relays and spam
+filters hold against a sender.
 """
 
 from __future__ import annotations
@@ -137,8 +142,12 @@ class _Connection(asyncio.Protocol):
 
 
 class SmtpTransport:
-    def __init__(self, config: SmtpConfig):
+    def __init__(self, config: SmtpConfig, *, ehlo: str = ""):
+        """``ehlo``: the name to give in EHLO when ``config.ehlo`` (``SMTP_EHLO``) is empty, the
+        domain of the sender address; "" takes the domain of the envelope sender of the message
+        each connection is opened for."""
         self.config = config
+        self.ehlo = config.ehlo or ehlo
         self.concurrency = config.connections
         self._idle: asyncio.LifoQueue | None = None
         self._open: set[_Connection] = set()
@@ -160,29 +169,30 @@ class SmtpTransport:
             except (OSError, asyncio.TimeoutError):
                 conn.abort()
 
-    async def _connect(self) -> _Connection:
+    async def _connect(self, sender: str) -> _Connection:
         """A new connection. Until one has worked, connections are opened one at a time: a wrong
         password is then tried once, not once per connection (providers lock accounts that
         fail to log in over and over). Once the server refused *us*, nothing more is tried."""
         if self._refused is not None:
             raise AccountRefused(str(self._refused), code=self._refused.code)
         if self._working:
-            return await self._open_connection()
+            return await self._open_connection(sender)
         async with self._first:
             if self._refused is not None:
                 raise AccountRefused(str(self._refused), code=self._refused.code)
             try:
-                conn = await self._open_connection()
+                conn = await self._open_connection(sender)
             except AccountRefused as exc:
                 self._refused = exc
                 raise
             self._working = True
             return conn
 
-    async def _open_connection(self) -> _Connection:
+    async def _open_connection(self, sender: str) -> _Connection:
         cfg = self.config
         client = aiosmtplib.SMTP(
             hostname=cfg.host, port=cfg.port, timeout=cfg.timeout,
+            local_hostname=self.ehlo or sender.rpartition("@")[2] or None,
             use_tls=cfg.security == "tls", start_tls=True if cfg.security == "starttls" else False)
         try:
             await client.connect()
@@ -235,7 +245,7 @@ class SmtpTransport:
             if conn is None or not conn.is_open:
                 self._drop(conn)
                 conn = None
-                conn = await self._connect()
+                conn = await self._connect(message.sender)
             answer = await self._transaction(conn, message)
         except BaseException:
             self._drop(conn)
