@@ -152,7 +152,7 @@ def _send_locked(args, config) -> int:
         if not gitops.is_repository(root):
             raise GitError("PUSH=1 needs a git repository with a remote")
         print(f"up to date with {gitops.pull(root)}")
-    if config.imap is not None or config.twilio is not None:
+    if config.imap or config.twilio is not None:
         # What came back overnight first: a reply stops this morning's touch.
         if _sync_once(args, config, before_send=True) == EXIT_INVALID:
             return EXIT_INVALID
@@ -215,7 +215,7 @@ def _send_locked(args, config) -> int:
 
 def _sync(args) -> int:
     config = config_from_env(root=args.root)
-    if config.imap is None and config.twilio is None:
+    if not config.imap and config.twilio is None:
         print("sync: nothing to read. Set IMAP_HOST, IMAP_USERNAME and IMAP_PASSWORD to read replies, bounces "
               "and unsubscribes from the reply mailbox, and TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM "
               "to read texts (docs/outreach.md, \"Replies come back by themselves\").")

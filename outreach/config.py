@@ -27,7 +27,7 @@ ENV_VARS = (
     "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE", "TWILIO_CONNECTIONS", "TWILIO_TIMEOUT",
     "SMS_PER_SECOND", "OUTREACH_ATTEMPTS", "OUTREACH_BACKOFF", "OUTREACH_BATCH", "OUTREACH_CLAIM",
     "OUTREACH_LOCK_WAIT", "ALLOW_PLAINTEXT_AUTH", "IMAP_HOST", "IMAP_PORT", "IMAP_USERNAME", "IMAP_PASSWORD",
-    "IMAP_SECURITY", "IMAP_FOLDERS", "IMAP_TIMEOUT",
+    "IMAP_SECURITY", "IMAP_FOLDERS", "IMAP_TIMEOUT", "IMAP_ACCOUNTS",
 )
 SECRET_VARS = ("SMTP_PASSWORD", "TWILIO_AUTH_TOKEN", "IMAP_PASSWORD")
 _SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -84,7 +84,7 @@ class ImapConfig:
     timeout: float = 60.0
 
     def describe(self) -> str:
-        return f"IMAP {self.host}:{self.port} ({self.security}, {', '.join(self.folders)})"
+        return f"IMAP {self.username} at {self.host}:{self.port} ({self.security}, {', '.join(self.folders)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,7 @@ class Config:
 
     smtp: SmtpConfig | None = None
     twilio: TwilioConfig | None = None
-    imap: ImapConfig | None = None              # None: sync reads no mail
+    imap: tuple[ImapConfig, ...] = ()           # the mailboxes sync reads (none: no mail)
     email_per_second: float | None = None   # None: settings.sending.email_per_second
     sms_per_second: float | None = None     # None: settings.sending.sms_per_second
     attempts: int = 4                       # tries per message for temporary failures
@@ -188,20 +188,7 @@ def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | st
     elif sms != "file":
         raise ConfigError(f"SMS_TRANSPORT must be file or twilio, not {sms!r}")
 
-    imap = None
-    if get("IMAP_HOST"):
-        security = get("IMAP_SECURITY", "tls").lower()
-        if security not in _IMAP_PORTS:
-            raise ConfigError(f"IMAP_SECURITY must be tls, starttls or none, not {security!r}")
-        if not get("IMAP_USERNAME") or not env.get("IMAP_PASSWORD"):
-            raise ConfigError("reading replies needs IMAP_USERNAME and IMAP_PASSWORD with IMAP_HOST")
-        if security == "none" and not plaintext_ok:
-            raise ConfigError("IMAP_SECURITY=none would send IMAP_PASSWORD in clear text: use tls or starttls "
-                              "(ALLOW_PLAINTEXT_AUTH=1 allows it, for a server on this machine)")
-        folders = tuple(f.strip() for f in get("IMAP_FOLDERS", "INBOX").split(",") if f.strip())
-        imap = ImapConfig(host=get("IMAP_HOST"), port=_int(get, "IMAP_PORT", _IMAP_PORTS[security], 1),
-                          username=get("IMAP_USERNAME"), password=env.get("IMAP_PASSWORD", ""), security=security,
-                          folders=folders or ("INBOX",), timeout=_float(get, "IMAP_TIMEOUT", 60.0, 0.001))
+    imap = _imap_accounts(env, get, plaintext_ok)
 
     return Config(
         smtp=smtp, twilio=twilio, imap=imap,
@@ -213,6 +200,35 @@ def config_from_env(environ: Mapping[str, str] | None = None, *, root: Path | st
         claim_size=_int(get, "OUTREACH_CLAIM", 100, 1),
         lock_wait=_float(get, "OUTREACH_LOCK_WAIT", 10.0, 0),
     )
+
+
+def _imap_accounts(env: Mapping[str, str], get, plaintext_ok: bool) -> tuple[ImapConfig, ...]:
+    """The mailboxes to read: ``IMAP_USERNAME`` / ``IMAP_PASSWORD``, and for each name in
+    ``IMAP_ACCOUNTS`` (the owners', when email goes out as them) ``IMAP_USERNAME_<NAME>`` /
+    ``IMAP_PASSWORD_<NAME>``; one server (``IMAP_HOST``, port, security, folders) for all."""
+    if not get("IMAP_HOST"):
+        return ()
+    security = get("IMAP_SECURITY", "tls").lower()
+    if security not in _IMAP_PORTS:
+        raise ConfigError(f"IMAP_SECURITY must be tls, starttls or none, not {security!r}")
+    if security == "none" and not plaintext_ok:
+        raise ConfigError("IMAP_SECURITY=none would send IMAP_PASSWORD in clear text: use tls or starttls "
+                          "(ALLOW_PLAINTEXT_AUTH=1 allows it, for a server on this machine)")
+    logins = [("", "IMAP_USERNAME", "IMAP_PASSWORD")] if get("IMAP_USERNAME") else []
+    for name in (n.strip() for n in get("IMAP_ACCOUNTS").split(",") if n.strip()):
+        key = re.sub(r"[^A-Z0-9]", "_", name.upper())
+        logins.append((name, f"IMAP_USERNAME_{key}", f"IMAP_PASSWORD_{key}"))
+    if not logins:
+        raise ConfigError("reading replies needs IMAP_USERNAME and IMAP_PASSWORD (or IMAP_ACCOUNTS) with IMAP_HOST")
+    folders = tuple(f.strip() for f in get("IMAP_FOLDERS", "INBOX").split(",") if f.strip()) or ("INBOX",)
+    accounts = []
+    for name, user_key, password_key in logins:
+        if not get(user_key) or not env.get(password_key):
+            raise ConfigError(f"the IMAP account {name or 'IMAP_USERNAME'} needs {user_key} and {password_key}")
+        accounts.append(ImapConfig(host=get("IMAP_HOST"), port=_int(get, "IMAP_PORT", _IMAP_PORTS[security], 1),
+                                   username=get(user_key), password=env.get(password_key, ""), security=security,
+                                   folders=folders, timeout=_float(get, "IMAP_TIMEOUT", 60.0, 0.001)))
+    return tuple(accounts)
 
 
 def _number(get, key: str, default, minimum, kind=float, what="a number"):

@@ -139,19 +139,27 @@ class EmailParts:
     html: str = ""                # full HTML document; "" for a plain-text-only mail
     unsubscribe: bool = True      # to a lead: List-Unsubscribe, a Reply-To with the touch. False: mail
                                   # to the team (a task digest), marked Auto-Submitted instead
+    author: tuple[str, str] | None = None   # (name, address) of the owner who writes; None: the sender
+    references: str = ""          # Message-IDs of the earlier emails of the thread, oldest first
 
 
 def build_email(parts: EmailParts, *, sender: Sender, now: dt.datetime) -> bytes:
     """The message as bytes ready for SMTP DATA (CRLF line ends)."""
-    head = [f"From: {format_address(sender.name, sender.email)}\r\n"]
+    name, address = parts.author or (sender.name, sender.email)
+    head = [f"From: {format_address(name, address)}\r\n"]
     head.append(f"To: {format_address(parts.to_name, parts.to_addr)}\r\n")
-    # To a lead, replies carry the touch back (unless plus addressing is off); not to an owner.
-    reply = reply_address(sender, parts.id) if parts.unsubscribe else sender.reply_to
-    if reply and reply != sender.email:
-        head.append(f"Reply-To: {format_address(sender.name, reply)}\r\n")
+    # To a lead, replies go to whoever writes and carry the touch back (unless plus addressing is
+    # off); not to an owner.
+    reply = reply_address(sender, parts.id, parts.author[1] if parts.author else "") if parts.unsubscribe \
+        else sender.reply_to
+    if reply and reply != address:
+        head.append(f"Reply-To: {format_address(name, reply)}\r\n")
     head.append(encode_header("Subject", parts.subject))
     head.append(_date_header(now))
     head.append(f"Message-ID: {message_id(parts.id, sender.email)}\r\n")
+    if parts.references:
+        head.append(f"In-Reply-To: {parts.references.rsplit(' ', 1)[-1]}\r\n")
+        head.append(encode_header("References", parts.references))
     if parts.unsubscribe:
         for name, value in list_unsubscribe(sender, parts.id):
             head.append(encode_header(name, value))

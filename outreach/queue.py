@@ -18,10 +18,12 @@ from pathlib import Path
 
 import yaml
 
+from relead.history import touch_id
 from relead.model import Model
 from relead.plan import DayPlan, Enrolment, Skip, Stop, Touch
 
 from .errors import QueueError, RenderError
+from .mime import message_id
 from .render import Renderer
 
 __all__ = ["QueuedTouch", "Queue", "build_queue", "write_queue", "read_queue", "queue_path",
@@ -54,6 +56,8 @@ class QueuedTouch:
     text: str = ""
     html: str = ""
     error: str = ""           # "<code>: why" when it could not be rendered: recorded failed, never sent
+    author: str = ""          # email: the team member it comes from ("" = the sender identity)
+    references: str = ""      # email: the Message-IDs of the sequence's earlier emails, oldest first
 
     @property
     def is_task(self) -> bool:
@@ -91,6 +95,32 @@ def _recipient(model: Model, touch: Touch) -> str:
     return f"{member.name} <{member.email}>" if member else model.settings.sender.email
 
 
+_WENT = frozenset(("attempting", "sent", "settled_sent"))
+
+
+def _author(model: Model, touch: Touch) -> str:
+    """Who an email comes from: the lead's owner (else the default owner), unless the campaign
+    says `from: team` or there is nobody; "" stands for the sender identity."""
+    camp = model.campaigns.get(touch.campaign)
+    sends_as_owner = camp is None or camp.sends_as == "owner"
+    return touch.owner if sends_as_owner and touch.owner in model.settings.team else ""
+
+
+def _thread(model: Model, touch: Touch) -> str:
+    """The Message-IDs of the emails this enrolment sent before ``touch``, oldest first: a
+    follow-up answers in their thread (In-Reply-To, References)."""
+    camp = model.campaigns.get(touch.campaign)
+    if camp is None or touch.step <= 0:
+        return ""
+    went = {r.touch for r in model.history.for_lead(touch.lead) if r.event in _WENT}
+    ids = []
+    for j, step in enumerate(camp.steps[:touch.step]):
+        tid = touch_id(touch.lead, touch.campaign, touch.enrolment, j)
+        if step.channel == "email" and tid in went:
+            ids.append(message_id(tid, model.settings.sender.email))
+    return " ".join(ids)
+
+
 def build_queue(plan: DayPlan, model: Model, *, renderer: Renderer | None = None) -> Queue:
     """Render every touch of ``plan``; a touch that cannot be rendered carries its error."""
     renderer = renderer or Renderer(model)
@@ -102,7 +132,8 @@ def build_queue(plan: DayPlan, model: Model, *, renderer: Renderer | None = None
         try:
             if t.channel == "email":
                 r = renderer.email(t)
-                items.append(QueuedTouch(**base, subject=r.subject, text=r.text, html=r.html))
+                items.append(QueuedTouch(**base, subject=r.subject, text=r.text, html=r.html,
+                                         author=_author(model, t), references=_thread(model, t)))
             elif t.channel == "sms":
                 r = renderer.sms(t)
                 items.append(QueuedTouch(**base, segments=r.segments, encoding=r.encoding, text=r.text))
@@ -142,7 +173,8 @@ _HEAD = """\
 """
 
 _TOUCH_KEYS = ("touch", "lead", "to", "channel", "campaign", "enrolment", "step", "variant", "owner",
-               "why", "message", "subject", "segments", "encoding", "error", "text", "html")
+               "author", "why", "message", "subject", "references", "segments", "encoding", "error", "text",
+               "html")
 
 
 def _touch_map(t: QueuedTouch) -> dict:
@@ -150,7 +182,7 @@ def _touch_map(t: QueuedTouch) -> dict:
     out = {}
     for k in _TOUCH_KEYS:
         v = d[k]
-        if k in ("subject", "html", "error", "encoding") and not v:
+        if k in ("subject", "html", "error", "encoding", "author", "references") and not v:
             continue
         if k == "segments" and t.channel != "sms":
             continue

@@ -105,7 +105,8 @@ class Renderer:
     def email(self, touch: Touch) -> RenderedEmail:
         msg = self._message(touch)
         ctx = self.context(touch)
-        subject = check_header("Subject", self._render("text", msg, "subject", ctx).strip())
+        subject = self._render("text", msg, "subject", ctx).strip() if msg.subject else self._re(touch, ctx)
+        subject = check_header("Subject", subject)
         if not subject:
             raise RenderError(f"{msg.file}:{msg.subject_line}: the subject renders empty for this lead")
         text = self._render("text", msg, "body", ctx)
@@ -115,6 +116,17 @@ class Renderer:
         self._md.reset()
         html = self._md.convert(escaped)
         return RenderedEmail(subject, text.rstrip() + "\n", html + "\n")
+
+    def _re(self, touch: Touch, ctx: dict[str, Any]) -> str:
+        """A follow-up without a subject of its own answers in the thread: "Re: " and the subject
+        of the sequence's first email."""
+        camp = self.model.campaigns.get(touch.campaign)
+        first = next((s for s in camp.steps if s.channel == "email"), None) if camp else None
+        msg = self.model.messages.get(camp.message_for(first, touch.variant)) if first else None
+        if msg is None or not msg.subject:
+            raise RenderError(f"message {touch.message!r} has no subject, and no first email to answer")
+        subject = self._render("text", msg, "subject", ctx).strip()
+        return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
     def sms(self, touch: Touch) -> RenderedSms:
         text = sms_text(self._render("text", self._message(touch), "body", self.context(touch)),

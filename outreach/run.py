@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Awaitable, Callable, Mapping
 
 from relead.history import HistoryWriter, Record, last_touch_events
+from relead.names import first_name
 from relead.hygiene import unknown_touches
 from relead.model import Model
 from relead.plan import DONE_EVENTS, TASK_STEPS
@@ -515,7 +516,10 @@ class _Run:
         lead = self.model.by_id[t.lead]
         text, html = self.layout.wrap(subject=t.subject, text=t.text, html=t.html, sender=self.sender,
                                       touch_id=t.touch)
-        data = build_email(EmailParts(t.touch, lead.name or lead.company, lead.email, t.subject, text, html),
+        member = self.settings.team.get(t.author) if t.author else None
+        data = build_email(EmailParts(t.touch, lead.name or lead.company, lead.email, t.subject, text, html,
+                                      author=(member.name, member.email) if member else None,
+                                      references=t.references),
                            sender=self.sender, now=self.now)
         return OutgoingEmail(t.touch, self.sender.email, (lead.email,), data)
 
@@ -541,7 +545,7 @@ class _Run:
             name, addr = (member.name, member.email) if member else (self.sender.name, self.sender.email)
             kinds = Counter(t.channel for t in items)
             what = ", ".join(f"{n} {k}{'s' * (n != 1)}" for k, n in sorted(kinds.items()))
-            lines = [f"Hi {name.split()[0] if name.split() else name},", "",
+            lines = [f"Hi {first_name(name) or name},", "",
                      f"Your relead tasks for {self.queue.day} ({what}). Record what happened with",
                      "`make record LEAD=<id> OUTCOME=<outcome> NOTE=\"...\"`.", ""]
             for i, t in enumerate(items, 1):

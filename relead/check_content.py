@@ -188,13 +188,16 @@ def _check_campaign_refs(file, data, steps, variants, outcomes, audience, hook, 
         problems.error(file, (), "the campaign has no `hook` (the new value it brings)",
                        "add `hook:` (or a hook in every variant)")
     last_day = -1
+    # Email after the first may leave out its subject: it answers in the first one's thread ("Re: ...").
+    first_email = next((i for i, s in enumerate(steps) if s.channel == "email"), None)
     for i, step in enumerate(steps):
         path = ("steps", i)
         if step.day < last_day:
             problems.error(file, path + ("day",), f"step {i + 1} (day {step.day}) comes before the step above it",
                            "list steps in order of their day")
         last_day = step.day
-        _check_message_ref(file, path + ("message",), step.message, step.channel, messages, problems)
+        _check_message_ref(file, path + ("message",), step.message, step.channel, messages, problems,
+                           needs_subject=i == first_email)
     for v in variants:
         for original, replacement in v.messages.items():
             channel = next((s.channel for s in steps if s.message == original), None)
@@ -203,8 +206,9 @@ def _check_campaign_refs(file, data, steps, variants, outcomes, audience, hook, 
                                f"variant `{v.key}` replaces `{original}`, which no step sends",
                                "use the message name of one of the steps")
                 continue
+            first = first_email is not None and steps[first_email].message == original
             _check_message_ref(file, ("variants", v.key, "messages", original), replacement,
-                               channel, messages, problems)
+                               channel, messages, problems, needs_subject=first)
     funnel = settings.funnel if settings else None
     for name, rule in outcomes.items():
         path = ("outcomes", name)
@@ -229,12 +233,13 @@ def _check_campaign_refs(file, data, steps, variants, outcomes, audience, hook, 
                                    did_you_mean(value, allowed) or f"use one of {', '.join(allowed)}")
 
 
-def _check_message_ref(file, path, key, channel, messages, problems) -> None:
+def _check_message_ref(file, path, key, channel, messages, problems, *, needs_subject: bool = True) -> None:
     msg = messages.get(key)
     if msg is None:
         problems.error(file, path, f"unknown message `{key}`",
                        did_you_mean(key, messages)
                        or f"create content/messages/{key}.md or name an existing message")
-    elif channel == "email" and not msg.subject:
-        problems.error(file, path, f"message `{key}` is sent by email but has no subject",
-                       f"add `subject:` to the front matter of {msg.file}")
+    elif channel == "email" and not msg.subject and needs_subject:
+        problems.error(file, path, f"message `{key}` is the campaign's first email but has no subject",
+                       f"add `subject:` to the front matter of {msg.file} (later emails may leave it out: "
+                       "they answer in the first one's thread)")

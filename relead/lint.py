@@ -27,6 +27,19 @@ def lint(derived: Derived, problems: Problems) -> None:
                          f"(fewer than {target})",
                          "set `recycle_on` or enrol it in a campaign: most sales close after the fifth contact",
                          lead=lead.id)
+    settings = model.settings
+    if not settings.default_owner:
+        for lead_id in sorted(derived.states):
+            st = derived.states[lead_id]
+            cur = st.progress
+            running = cur is not None and cur.stopped_by is None and cur.campaign in model.campaigns \
+                and len(cur.done) < len(model.campaigns[cur.campaign].steps)
+            if not st.lead.owner and (running or st.rankable):
+                lead = st.lead
+                problems.warning(lead.file, ("leads", lead.index, "id"),
+                                 f"has no owner: its email would come from {settings.sender.name} and its "
+                                 "calls go to nobody",
+                                 "set `owner:`, or `default_owner:` in content/settings.yaml", lead=lead.id)
     known = model.by_id
     for lead_id in sorted(set(model.history.by_lead) - set(known)):
         rec = model.history.by_lead[lead_id][0]

@@ -150,11 +150,12 @@ def _plus(address: str, tag: str) -> str:
     return f"{local}+{tag}@{domain}"
 
 
-def reply_address(sender: Sender, touch_id: str) -> str:
-    """Where a lead's reply goes: ``sender.reply_to`` (else the From address), carrying the touch as
-    a plus address (``sales+r-<touch>@``) unless ``plus_addressing`` is off. The token survives
-    relays that rewrite Message-IDs and mail clients that drop the thread headers."""
-    base = sender.reply_to or sender.email
+def reply_address(sender: Sender, touch_id: str, base: str = "") -> str:
+    """Where a lead's reply goes: ``base`` (the owner who writes), else ``sender.reply_to``, else
+    the From address, carrying the touch as a plus address (``sales+r-<touch>@``) unless
+    ``plus_addressing`` is off. The token survives relays that rewrite Message-IDs and mail
+    clients that drop the thread headers."""
+    base = base or sender.reply_to or sender.email
     return _plus(base, REPLY_TAG + touch_id) if sender.plus_addressing else base
 
 
@@ -228,7 +229,7 @@ def template_context(model: Model, lead: Lead, campaign: Campaign | None, varian
     """The variables a message gets: exactly TEMPLATE_VARIABLES."""
     settings = model.settings
     sender = settings.sender
-    member = settings.team.get(lead.owner)
+    member = settings.team.get(settings.owner_of(lead.owner))
     if member is not None:
         owner = {"key": member.key, "name": member.name, "email": member.email, "phone": member.phone or ""}
     else:

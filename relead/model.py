@@ -132,6 +132,10 @@ class Settings:
     sync: SyncRules = SyncRules()
     default_owner: str = ""         # a team key: who owns (sends to, is called by) leads without an owner
 
+    def owner_of(self, lead_owner: str) -> str:
+        """The team key of who owns a lead: its own owner, else ``default_owner`` ("" for nobody)."""
+        return lead_owner or self.default_owner
+
 
 @dataclass(frozen=True, slots=True)
 class Loss:

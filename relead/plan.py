@@ -225,7 +225,7 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
                 rule = camp.outcomes.get("interested")
                 stage = rule.stage if rule and rule.stage else settings.funnel[1]
                 tasks.append(Touch(touch_id(lid, camp.id, cur.day, INTERESTED_STEP), lid, camp.id, cur.day,
-                                   INTERESTED_STEP, "call", "", cur.variant, st.lead.owner,
+                                   INTERESTED_STEP, "call", "", cur.variant, settings.owner_of(st.lead.owner),
                                    f"said they are interested on {cur.stopped_by.day}: call back "
                                    f"(back in the funnel at {stage})"))
             elif ev == "replied" and not cur.task_done and st.reply_waiting and \
@@ -233,7 +233,7 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
                 answer = st.last_response
                 said = f': "{answer.note}"' if answer.note else ""
                 tasks.append(Touch(touch_id(lid, camp.id, cur.day, REPLY_STEP), lid, camp.id, cur.day, REPLY_STEP,
-                                   "call", "", cur.variant, st.lead.owner,
+                                   "call", "", cur.variant, settings.owner_of(st.lead.owner),
                                    f"replied by {answer.channel or 'email'} on {answer.day}{said}; answer them, "
                                    "then record what came of it (make record)"))
             elif ev == "not_interested" and today >= resting(camp, cur)[1]:
@@ -344,7 +344,7 @@ def _plan_day(model: Model, states: Mapping[str, LeadState], priorities: tuple[P
         when = f"due {due}" if due < today else "due today"
         touches.append(Touch(
             touch_id(lid, camp.id, cur.day, step_i), lid, camp.id, cur.day, step_i, step.channel, camp.message_for(step, cur.variant),
-            cur.variant, st.lead.owner, f"step {step_i + 1} of {n} of {camp.id} ({when})",
+            cur.variant, settings.owner_of(st.lead.owner), f"step {step_i + 1} of {n} of {camp.id} ({when})",
             first_sms=step.channel == "sms" and not cur.sms
             and not any(camp.steps[j].channel == "sms" for j in cur.done)))
 

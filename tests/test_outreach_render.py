@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from email import message_from_bytes, policy
 
@@ -46,11 +47,14 @@ def test_context_is_exactly_the_documented_variables(make_repo):
     assert ctx["unsubscribe_url"].startswith("https://northwind.example/unsubscribe?t=")
 
 
-def test_a_lead_without_owner_gets_the_sender_as_owner(make_repo):
+def test_a_lead_without_owner_gets_the_default_owner_else_the_sender(make_repo):
     root, d, p = custom_message(make_repo, "From {{ owner.name }} <{{ owner.email }}> {{ campaign.hook }}",
                                 owner=None)
     r = Renderer(d.model).email(p.touches[0])
-    assert "From Northwind Scanning <hello@northwind.example>" in r.text
+    assert "From Priya Natarajan <priya@northwind.example>" in r.text      # the example's default_owner
+    assert p.touches[0].owner == "priya"                                     # and her task, were it one
+    nobody = dataclasses.replace(d.model, settings=dataclasses.replace(d.model.settings, default_owner=""))
+    assert "From Northwind Scanning <hello@northwind.example>" in Renderer(nobody).email(p.touches[0]).text
 
 
 def test_template_syntax_in_notes_is_printed_not_evaluated(make_repo):

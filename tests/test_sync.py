@@ -286,7 +286,7 @@ def test_a_mailbox_that_cannot_be_read_is_reported_and_outreach_sends_anyway(mak
     _env(monkeypatch, {"IMAP_HOST": "127.0.0.1", "IMAP_PORT": "1", "IMAP_SECURITY": "tls", "IMAP_USERNAME": "u",
                        "IMAP_PASSWORD": "p"})
     assert main(["sync", "--root", str(root), "--today", DAY0, "--now", "2026-12-07T10:00:00-06:00"]) == 9
-    assert "could not read mail: cannot connect to 127.0.0.1:1" in capsys.readouterr().out
+    assert "could not read mail (u): cannot connect to 127.0.0.1:1" in capsys.readouterr().out
     assert _run(root, DAY0, "2026-12-07T10:00:00-06:00") == 0
     captured = capsys.readouterr()
     assert "could not read mail" in captured.out and "sending on what is known" in captured.err

@@ -98,10 +98,10 @@ def sync(model: Model, *, root: Path | str, config: Config, today: dt.date, now:
     sources: list[str] = []
     unsubscribe_local = (settings.sender.unsubscribe_email or settings.sender.email).split("@")[0].lower()
 
-    if config.imap is not None:
-        sources.append(config.imap.describe())
+    for mailbox in config.imap:
+        sources.append(mailbox.describe())
         try:
-            for item in read_mailbox(config.imap, since, skip=lambda h: _mid(h) in index.known,
+            for item in read_mailbox(mailbox, since, skip=lambda h: _mid(h) in index.known,
                                      candidate=lambda h: _candidate(h, index, unsubscribe_local)):
                 if item.raw is None:
                     unmatched.append(_line(item.headers))
@@ -118,7 +118,7 @@ def sync(model: Model, *, root: Path | str, config: Config, today: dt.date, now:
                 index.known.add(mail.message_id)
                 found.append((mail.sent_at or now, reading.kind, match, reading, mail.message_id, "email"))
         except SyncSourceError as exc:
-            errors.append(f"mail: {exc}")
+            errors.append(f"mail ({mailbox.username}): {exc}")
 
     if config.twilio is not None:
         sources.append(f"Twilio texts to {config.twilio.from_number or 'the messaging service'}")
