@@ -36,7 +36,7 @@ from .problems import Problems
 
 __all__ = [
     "COLUMNS", "HEADER", "Record", "History", "HistoryWriter", "read_history", "touch_id",
-    "TOUCH_EVENTS", "RESPONSE_EVENTS", "SYNC_EVENTS", "EVENTS", "escape", "unescape", "history_file",
+    "TOUCH_EVENTS", "RESPONSE_EVENTS", "SYNC_EVENTS", "SYNC_RECORDED", "EVENTS", "escape", "unescape", "history_file",
     "last_touch_events",
 ]
 
@@ -60,6 +60,8 @@ RESPONSE_EVENTS = (
 # (lifts an SMS opt-out) and an SMS HELP.
 SYNC_EVENTS = ("auto_reply", "soft_bounce", "policy_block", "complained", "opted_in", "sms_help")
 EVENTS = frozenset(ENROL_EVENTS + TOUCH_EVENTS + RESPONSE_EVENTS + SYNC_EVENTS)
+# Every event `make sync` records, each with the inbound Message-ID or SMS sid as its ref.
+SYNC_RECORDED = frozenset(SYNC_EVENTS + ("replied", "bounced", "opted_out"))
 
 _FILE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.([a-z0-9][a-z0-9_.-]*)\.tsv$")
 

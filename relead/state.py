@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .enrolment import Progress, read_progress
-from .history import SYNC_EVENTS, Record
+from .history import SYNC_RECORDED, Record
 from .model import Lead, Model, Settings
 
 __all__ = ["LeadState", "OutcomeRules", "derive_state", "derive_states", "STAGE_RESPONSES", "TOUCH_COUNTED",
@@ -25,7 +25,6 @@ STAGE_RESPONSES = {"appointment": "appointment", "proposal": "proposal", "won": 
 TOUCH_COUNTED = ("sent", "settled_sent")
 _CALL_OUTCOMES = ("called", "no_answer", "voicemail")
 _ALL_CHANNEL_STOPS = ("unsubscribed", "do_not_contact")
-_SYNCED = frozenset(SYNC_EVENTS + ("replied", "bounced", "opted_out"))   # what sync records, by inbound id
 _NOT_ANSWERS = frozenset(("policy_block", "sms_help"))   # recorded for people; nothing changes for the lead
 PAUSE_DAYS = 14                 # an automatic reply that gives no date pauses the lead this long
 SOFT_BOUNCES = (3, 14)          # this many soft bounces within this many days make a hard one
@@ -144,7 +143,7 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
             if ev in TOUCH_COUNTED:
                 touches += 1
                 continue
-            if ev in _SYNCED and rec.ref:
+            if ev in SYNC_RECORDED and rec.ref:
                 # Two runners may both have recorded one inbound message: it counts once.
                 key = (ev, rec.ref, rec.note)
                 if seen_sync is None:

@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from relead.history import Record
+from relead.history import SYNC_RECORDED, Record
 from relead.model import Model
 
-__all__ = ["Match", "Touches", "FREE_MAIL", "SYNCED_EVENTS"]
+__all__ = ["Match", "Touches", "FREE_MAIL"]
 
 # Mailbox providers where a shared domain says nothing about a shared company.
 FREE_MAIL = frozenset("""
@@ -36,9 +36,6 @@ FREE_MAIL = frozenset("""
     orange.fr wanadoo.fr free.fr laposte.net sfr.fr libero.it tiscali.it virgilio.it telefonica.net
     terra.com comcast.net verizon.net att.net sbcglobal.net bellsouth.net btinternet.com fastmail.com
 """.split())
-# What sync records, each with the inbound Message-ID or SMS sid as its ref.
-SYNCED_EVENTS = frozenset(("replied", "auto_reply", "bounced", "soft_bounce", "policy_block", "complained",
-                           "opted_out", "opted_in", "sms_help"))
 
 _OUR_ID = re.compile(r"<([0-9a-f]{20})\.relead@", re.I)
 _TOKEN = re.compile(r"\+(?:r-)?([0-9a-f]{20})@")
@@ -76,7 +73,7 @@ class Touches:
                         self.relay[m.group(1).lower()] = rec.touch
             elif ev == "enrolled":
                 self.enrolled[rec.lead] = rec
-            elif ev in SYNCED_EVENTS and rec.ref:
+            elif ev in SYNC_RECORDED and rec.ref:
                 self.known.add(rec.ref)
         self.by_email: dict[str, list[str]] = {}
         self.by_domain: dict[str, list[str]] = {}

@@ -39,7 +39,7 @@ from relead.state import PAUSE_DAYS
 
 from ..config import Config
 from .imap import SyncSourceError, read_mailbox
-from .mail import KINDS, Reading, parse_mail, read_mail
+from .mail import Reading, parse_mail, read_mail
 from .match import Match, Touches
 from .sms import keyword, read_texts
 
@@ -221,7 +221,6 @@ def _what(model: Model, day: str, when: dt.datetime, kind: str, match: Match, re
             until = add_business_days(reading.back, 1, sending)
             return "auto_reply", f"until {until}, back {reading.back}"
         return "auto_reply", f"until {when.date() + dt.timedelta(days=PAUSE_DAYS)}, no return date given"
-    assert kind in KINDS
     text = _clip(reading.text, SNIPPET) if snippets else ""
     if match.colleague:
         return "replied", f"colleague {match.colleague}: {text}".rstrip(": ")
