@@ -116,21 +116,32 @@ _STATE_CODES = (
 _STATES = {name: code for code, name in (entry.split(" ", 1) for entry in _STATE_CODES.split("|"))}
 
 
-@lru_cache(maxsize=4096)
 def phone_region(phone: str) -> tuple[str, str]:
     """(country, state) of a number, lowercase, for ``sms_hours_by_region``: ("us", "fl") from a
     Florida area code, ("de", "") for Germany; ("", "") when unknown. The state is the one the
     number was issued in, which is how the US states' telemarketing hours are applied."""
+    # In North America the area code says the state; elsewhere the country code says the country.
+    # Looked up once per area code or country code: a run's thousands of numbers share a few.
+    if phone.startswith("+1") and len(phone) == 12:
+        return _north_american_region(phone[:5])
     num = e164_number(phone)
     if num is None:
         return "", ""
-    country = (phonenumbers.region_code_for_number(num) or "").lower()
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(num.country_code, ())
+    if len(regions) == 1:           # the usual case; a shared code (+44: GB, GG, JE, IM) asks the number
+        return regions[0].lower().replace("001", ""), ""
+    return (phonenumbers.region_code_for_number(num) or "").lower(), ""
+
+
+@lru_cache(maxsize=1024)
+def _north_american_region(area: str) -> tuple[str, str]:
+    num = e164_number(area + "5550100")
+    country = (phonenumbers.region_code_for_number(num) or "").lower() if num is not None else ""
     if country not in ("us", "ca"):
         return country, ""
     place = geocoder.description_for_number(num, "en")
     name = place.rsplit(", ", 1)[-1] if ", " in place else place
-    code = name.lower() if len(name) == 2 else _STATES.get(name, "")
-    return country, code
+    return country, name.lower() if len(name) == 2 else _STATES.get(name, "")
 
 
 def sms_window(lead: Lead, sending: Sending) -> Window:

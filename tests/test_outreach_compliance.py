@@ -43,3 +43,25 @@ def test_every_example_number_is_built_as_parse_builds_it():
 @pytest.mark.parametrize("text", ["", "+", "13125550101", "+1-312", "+٣١٢", "+999123"])
 def test_what_is_not_e164_is_left_to_parse(text):
     assert e164_number(text) is None
+
+
+def test_phone_region_by_area_code_is_the_numbers_own():
+    """phone_region looks up each area code (and country code) once; the same answer as asking
+    phonenumbers about the very number, for every region's example number and US/Canada area codes."""
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    from outreach.compliance import _STATES, phone_region
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        example = phonenumbers.example_number(region)
+        if example is None:
+            continue
+        e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+        country, state = phone_region(e164)
+        assert country == (phonenumbers.region_code_for_number(example) or "").lower(), e164
+        if country in ("us", "ca"):
+            place = geocoder.description_for_number(example, "en").rsplit(", ", 1)[-1]
+            assert state == (place.lower() if len(place) == 2 else _STATES.get(place, "")), e164
+    for e164, expected in (("+13055550123", ("us", "fl")), ("+14055550100", ("us", "ok")),
+                           ("+16045550100", ("ca", "bc")), ("+442079460000", ("gb", ""))):
+        assert phone_region(e164) == expected
