@@ -7,13 +7,19 @@ in that order (two leads known only by their company match on it). A match with 
 keys: what the team wrote is never overwritten. Rows that match each other
 become one new lead, the first row's values winning. New leads get ids from
 name and company (:mod:`relead.ids`); one with neither email nor phone is
-tagged ``incomplete`` with a ``follow_up`` date (SPEC §1, capture hygiene).
+tagged ``incomplete`` with a ``follow_up`` date (capture hygiene, docs/import.md).
+
+A value a row did not give but the import filled in from the next best one
+(a loss dated by the record's creation, when the export has no loss date) is an
+:class:`Estimate`; the report names it per row, with the lead, and
+:func:`locate_estimates` adds the line of the written file to correct it at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable, Collection, Container, Iterable, Mapping, Sequence
 
@@ -21,11 +27,32 @@ from .hygiene import _norm_text
 from .ids import lead_id, unique_id
 from .leads_text import KEY_ORDER
 
-__all__ = ["Incoming", "Known", "Outcome", "Plan", "plan", "match_keys", "report_lines", "counts"]
+__all__ = ["Incoming", "Estimate", "Estimated", "Known", "Outcome", "Plan", "plan", "match_keys", "report_lines",
+           "counts", "locate_estimates"]
 
 WHY = {"email": "same email", "phone": "same phone", "person": "same name and company",
        "company": "same company, no name"}
 _IDENTITY = ("email", "phone", "name", "company")
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A value the row did not give, filled in from the next best one."""
+
+    key: str                         # the lead key it is part of (``lost``): reported only if that key is used
+    field: str                       # what it is, as the report names it: ``lost.date``
+    why: str                         # ``taken from `Created Date` 2026-03-02: the file has no ... column``
+    fix: str = ""                    # when to correct it: ``if you know the real date``
+
+
+@dataclass(frozen=True, slots=True)
+class Estimated:
+    """An :class:`Estimate` that went into a lead: which row, which lead, and where it is written."""
+
+    row: int
+    lead: str
+    estimate: Estimate
+    where: str = ""                  # ``leads.yaml line 412``, once the edited text is known
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +64,7 @@ class Incoming:
     phone164: str = ""               # the phone in E.164, for matching
     warnings: tuple[str, ...] = ()
     new_only: frozenset[str] = frozenset()    # keys that are defaults, not data: never filled into a lead
+    estimates: tuple[Estimate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +76,7 @@ class Known:
     company: str = ""
     email: str = ""
     phone: str = ""                  # E.164
+    first_reached: dt.date | None = None   # a loss dated before it cannot be this lead's
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +95,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     update_rows: Mapping[str, tuple[int, ...]] = field(default_factory=dict)   # id -> rows behind its update
     new_rows: Mapping[str, int] = field(default_factory=dict)                  # id -> first row
+    estimates: tuple[Estimated, ...] = ()        # values filled in from the next best one, in row order
 
 
 _norm = lru_cache(maxsize=65536)(_norm_text)
@@ -112,6 +142,7 @@ def plan(incoming: Iterable[Incoming], known: Sequence[Known], *,
     fill_rows: dict[str, list[int]] = {}
     outcomes: list[tuple[int, str, Any, str]] = []
     warnings: list[str] = []
+    guesses: list[tuple[int, tuple[str, Any], Estimate]] = []
 
     def index_lead(lead: Mapping, phone164: str, target: tuple[str, Any]) -> None:
         for key in match_keys(email=lead.get("email", ""), phone=phone164,
@@ -127,6 +158,7 @@ def plan(incoming: Iterable[Incoming], known: Sequence[Known], *,
         if hit is None:
             news.append({"lead": dict(lead), "rows": [inc.row], "phone": inc.phone164})
             outcomes.append((inc.row, "added", len(news) - 1, ""))
+            guesses.extend((inc.row, ("new", len(news) - 1), e) for e in inc.estimates)
             index_lead(lead, inc.phone164, ("new", len(news) - 1))
             continue
         why, (where, target) = WHY[hit[0]], hit[1]
@@ -137,10 +169,19 @@ def plan(incoming: Iterable[Incoming], known: Sequence[Known], *,
             differs = [k for k in _IDENTITY if k in lead and k in have and not _same(k, lead[k], have[k])]
             for k in added:
                 have[k] = lead[k]
+            earlier = _earlier_start(have.get("reached"), lead.get("reached"), "reached" in inc.new_only)
+            moved = ""
+            if earlier is not None:
+                # Two deals of one person: the lead began with the first of them, and a loss dated
+                # before the later deal's creation stays a loss after the lead was first reached.
+                have["reached"] = earlier
+                stage = next(iter(earlier))
+                moved = f"; reached.{stage} {earlier[stage]}, this row's"
+            guesses.extend((inc.row, ("new", target), e) for e in inc.estimates if e.key in added)
             if "phone" in added:
                 entry["phone"] = inc.phone164
             entry["rows"].append(inc.row)
-            detail = why + (f"; added {', '.join(added)}" if added else "") + \
+            detail = why + (f"; added {', '.join(added)}" if added else "") + moved + \
                 (f"; kept the first row's {', '.join(differs)}" if differs else "")
             outcomes.append((inc.row, "merged", target, detail))
             index_lead(have, entry["phone"], ("new", target))
@@ -148,16 +189,22 @@ def plan(incoming: Iterable[Incoming], known: Sequence[Known], *,
         k = by_id[target]
         has = set(present(target)) | set(fills.get(target, ())) | inc.new_only
         new_fields = {key: v for key, v in lead.items() if key not in has}
+        early = _loss_before_start(new_fields.get("lost"), k.first_reached)
+        if early:
+            # The CRM remembers an older deal of someone who came back later: the lead as we
+            # know it was never lost then, so that loss is not filled in (it would be refused).
+            del new_fields["lost"]
         current = {"email": k.email, "phone": k.phone, "name": k.name, "company": k.company}
         differs = [f for f in _IDENTITY if f in lead and f in has and current.get(f)
                    and not _same(f, inc.phone164 if f == "phone" else lead[f], current[f])]
         kept = f"; kept its {', '.join(differs)}" if differs else ""
         if not new_fields:
-            outcomes.append((inc.row, "skipped", target, f"already in the leads as `{target}` ({why}), nothing new{kept}"))
+            outcomes.append((inc.row, "skipped", target, f"already in the leads as `{target}` ({why}), nothing new{kept}{early}"))
             continue
         fills.setdefault(target, {}).update(new_fields)
+        guesses.extend((inc.row, ("known", target), e) for e in inc.estimates if e.key in new_fields)
         fill_rows.setdefault(target, []).append(inc.row)
-        outcomes.append((inc.row, "updated", target, f"{why}; filled in {', '.join(new_fields)}{kept}"))
+        outcomes.append((inc.row, "updated", target, f"{why}; filled in {', '.join(new_fields)}{kept}{early}"))
         merged = {"email": k.email or new_fields.get("email", ""), "name": k.name or new_fields.get("name", ""),
                   "company": k.company or new_fields.get("company", "")}
         phone = k.phone or (inc.phone164 if "phone" in new_fields else "")
@@ -202,8 +249,30 @@ def plan(incoming: Iterable[Incoming], known: Sequence[Known], *,
         else:
             final.append(Outcome(row, kind, target, detail))
     final.sort(key=lambda o: o.row)
+    estimated = tuple(Estimated(row, ids[ref] if where == "new" else ref, e)
+                      for row, (where, ref), e in guesses if where == "known" or ref in ids)
     return Plan(tuple(new_leads), {k: _in_order(v) for k, v in fills.items()}, tuple(final), tuple(warnings),
-                {k: tuple(v) for k, v in fill_rows.items()}, new_rows)
+                {k: tuple(v) for k, v in fill_rows.items()}, new_rows, estimated)
+
+
+def _loss_before_start(loss: Any, first: dt.date | None) -> str:
+    """Why a loss is left out, when it is dated before the lead was first reached; else ''."""
+    date = loss.get("date") if isinstance(loss, Mapping) else None
+    if first is None or not isinstance(date, dt.date) or date >= first:
+        return ""
+    return (f"; left out the loss of {date}: it is before the lead was first reached ({first}); "
+            f"if it was lost since, add `lost:` with that day to its lead in the leads file")
+
+
+def _earlier_start(have: Mapping | None, row: Mapping | None, default: bool) -> dict | None:
+    """``have`` with its first stage on the row's earliest date, when that is earlier; else None."""
+    if not have or not row or default:
+        return None
+    first = next(iter(have))
+    earliest = min(row.values())
+    if earliest >= have[first]:
+        return None
+    return {**have, first: earliest}
 
 
 class _Union:
@@ -243,8 +312,64 @@ def report_lines(p: Plan, *, limit: int | None = 50) -> list[str]:
                 lines.append(f"  {marks[kind]} {o.lead} ({where}): {o.detail}")
         if len(items) > len(shown):
             lines.append(f"  {marks[kind]} ... and {len(items) - len(shown)} more {kind} (--verbose lists them all)")
+    shown_e = p.estimates if limit is None else p.estimates[:limit]
+    for e in shown_e:
+        where = f"row {e.row}" if e.row else "the new lead"
+        fix = f"; correct it in {e.where or 'the leads file'} {e.estimate.fix}".rstrip()
+        lines.append(f"  ! {where} ({e.lead}): {e.estimate.field} {e.estimate.why}{fix}")
+    if len(p.estimates) > len(shown_e):
+        lines.append(f"  ! ... and {len(p.estimates) - len(shown_e)} more filled in like these "
+                     "(--verbose lists them all)")
     shown_w = p.warnings if limit is None else p.warnings[:limit]
     lines.extend(f"  ! {w}" for w in shown_w)
     if len(p.warnings) > len(shown_w):
         lines.append(f"  ! ... and {len(p.warnings) - len(shown_w)} more warnings (--verbose lists them all)")
     return lines
+
+
+# `- id: some-id` opening a lead's block, as the leads files are written (quoted or not).
+_ITEM = re.compile(r"^([ \t]*)-[ \t]+id:[ \t]*(['\"]?)([^'\"\s#]+)\2[ \t]*(?:#.*)?\r?$", re.M)
+
+
+def locate_estimates(p: Plan, texts: Mapping[str, str]) -> Plan:
+    """``p`` with each estimate's ``where`` (``leads.yaml line 412``) found in the edited ``texts``.
+
+    One pass over each text: a lead's block runs from its ``- id:`` line to the
+    next one, and the estimate's key path is looked for inside it.
+    An estimate whose lead is not found keeps an empty ``where``.
+    """
+    if not p.estimates:
+        return p
+    fields_of: dict[str, set[str]] = {}
+    for e in p.estimates:
+        fields_of.setdefault(e.lead, set()).add(e.estimate.field)
+    where: dict[tuple[str, str], str] = {}
+    for rel in sorted(texts):
+        text = texts[rel]
+        items = list(_ITEM.finditer(text))
+        spots: list[tuple[int, str, str]] = []           # (offset, lead, field)
+        for i, m in enumerate(items):
+            lead = m.group(3)
+            if lead not in fields_of or any((lead, f) in where for f in fields_of[lead]):
+                continue
+            end = items[i + 1].start() if i + 1 < len(items) else len(text)
+            for f in fields_of[lead]:
+                spots.append((_offset(text, m.start(), end, f.split(".")), lead, f))
+        line, at = 1, 0
+        for offset, lead, f in sorted(spots):
+            line += text.count("\n", at, offset)
+            at = offset
+            where[(lead, f)] = f"{rel} line {line}"
+    located = tuple(replace(e, where=where.get((e.lead, e.estimate.field), "")) for e in p.estimates)
+    return replace(p, estimates=located)
+
+
+def _offset(text: str, start: int, end: int, path: list[str]) -> int:
+    """Where the key path (``lost``, ``date``) is written between ``start`` and ``end``; as deep as found."""
+    pos = start
+    for part in path:
+        m = re.compile(rf"(?:^|[ \t{{,-]){re.escape(part)}[ \t]*:", re.M).search(text, pos, end)
+        if m is None:
+            break
+        pos = m.end()
+    return pos
