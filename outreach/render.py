@@ -28,6 +28,7 @@ import markdown
 
 from relead.messages import (OPT_OUT_SMS, Copy, CopyError, CopySandbox, sms_segments, sms_text, template_context,
                              unsubscribe_url)
+from relead.links import safe_html_links
 from relead.model import Message, Model
 from relead.plan import INTERESTED_STEP, REPLY_STEP, Touch
 
@@ -114,7 +115,8 @@ class Renderer:
             return RenderedEmail(subject, text.rstrip() + "\n", "")
         escaped = self._render("html", msg, "body", ctx)
         self._md.reset()
-        html = self._md.convert(escaped)
+        # The copy's links, as a mail client reads them: only http(s), mailto, tel and relative ones.
+        html = safe_html_links(self._md.convert(escaped))
         return RenderedEmail(subject, text.rstrip() + "\n", html + "\n")
 
     def _re(self, touch: Touch, ctx: dict[str, Any]) -> str:

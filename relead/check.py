@@ -12,6 +12,7 @@ from .lint import lint
 from .load import Loaded, is_copy_fault, load
 from .messages import check_messages
 from .problems import ERROR, WARNING, Problem, Problems
+from .safepath import OUTSIDE_FIX, outside as outside_of
 
 __all__ = ["Checked", "check_repository"]
 
@@ -42,7 +43,7 @@ class Checked:
 
 
 def check_repository(root: Path | str, *, today: dt.date | None = None, strict: bool = False,
-                     lenient_copy: bool = False) -> Checked:
+                     lenient_copy: bool = False, jobs: int | None = None) -> Checked:
     """Validate everything under ``root``; never raises for bad input.
 
     ``lenient_copy`` (what a send uses): an error in a message's copy does not stop the rest.
@@ -52,12 +53,16 @@ def check_repository(root: Path | str, *, today: dt.date | None = None, strict: 
     """
     # Loaded leniently either way, so the copy is also rendered when another message has an error:
     # every problem is reported at once. Strict, a copy error is an error like any other.
-    loaded = load(root, today=today, lenient_copy=True)
+    loaded = load(root, today=today, lenient_copy=True, jobs=jobs)
+    outside = Problems()
+    _templates_inside(Path(root), outside)
+    if outside.items:       # an error like load's: no model, so nothing is built or sent
+        loaded = replace(loaded, model=None, problems=loaded.problems + tuple(outside.items))
     derived = None
     extra = Problems()
     if loaded.model is not None:
         check_messages(loaded.model, extra)
-        derived = derive(loaded.model, loaded.today)
+        derived = derive(loaded.model, loaded.today, as_of=loaded.as_of, jobs=jobs)
         # Like the model (see load), the derivations live as long as the command:
         # out of the cyclic collector's sight, later work (plan, render) is not slowed by them.
         gc.freeze()
@@ -69,3 +74,16 @@ def check_repository(root: Path | str, *, today: dt.date | None = None, strict: 
                          for p in problems)
     return Checked(loaded, derived if not any(p.severity == ERROR for p in problems) else None,
                    problems, strict, faults)
+
+
+def _templates_inside(root: Path, problems: Problems) -> None:
+    """The repository's own templates (site and email) are read by the build and the send, not by
+    load: a symlink among them that leads out of the repository is refused here, before either."""
+    folder = root / "templates"
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        target = outside_of(path, root)
+        if target is not None:
+            problems.error(path.relative_to(root).as_posix(), (),
+                           f"this file is a symlink to {target}, outside the repository", OUTSIDE_FIX, line=1)

@@ -27,6 +27,10 @@ _SUBJECT = re.compile(r"^subject[ \t]*:", re.MULTILINE)
 
 def split_front_matter(text: str) -> tuple[str, str, int]:
     """(front matter YAML, body, line number of the body's first line)."""
+    # An editor that saves UTF-8 with a byte-order mark would otherwise hide the front matter
+    # (and with it the subject) in the body.
+    if text.startswith("\ufeff"):
+        text = text[1:]
     m = _FRONT.match(text)
     if not m:
         return "", text, 1

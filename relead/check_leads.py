@@ -10,15 +10,19 @@ from .convert import Invalid, _date, check_mapping, did_you_mean, normalise_phon
 from .model import Lead, Loss, Settings, frozen_map
 from .problems import Problems
 
-__all__ = ["leads_from"]
+__all__ = ["leads_from", "duplicate_id", "check_not_emptied"]
 
 _LEADS_KEY = S.LEADS_FILE[0]
 
 
 def leads_from(raw: Any, file: str, problems: Problems, *, settings: Settings | None,
                campaign_ids: set[str], today: dt.date,
-               seen: dict[str, tuple[str, int]]) -> list[Lead]:
-    """Every valid lead in one file; problems for the rest. ``seen`` spans files (duplicate ids)."""
+               seen: dict[str, tuple[str, int]], start: int = 0) -> list[Lead]:
+    """Every valid lead in one file; problems for the rest. ``seen`` spans files (duplicate ids).
+
+    ``start``: the index in its file of the first of ``raw``'s leads, when ``raw`` is a run of
+    a file's leads parsed apart from the others (relead.load, several processes).
+    """
     if raw is None:
         raw = {"leads": []}
     if not isinstance(raw, dict) or "leads" not in raw:
@@ -38,11 +42,34 @@ def leads_from(raw: Any, file: str, problems: Problems, *, settings: Settings | 
         return []
     checker = _LeadChecker(file, problems, settings, campaign_ids, today)
     out = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(items, start):
         lead = checker.check(index, item, seen)
         if lead is not None:
             out.append(lead)
     return out
+
+
+def duplicate_id(problems: Problems, file: str, index: int, lead_id: str, prior: tuple[str, int],
+                 who: str | None) -> None:
+    """The error for lead ``index`` of ``file`` reusing the id of lead ``prior`` (file, index)."""
+    problems.error(file, ("leads", index, "id"), f"the id `{lead_id}` is already used "
+                   f"by lead {prior[1] + 1} of {prior[0]}",
+                   "give each lead its own id (ids are never reused)", who)
+
+
+def check_not_emptied(files: list[str], known: int, problems: Problems) -> None:
+    """No lead in any leads file while history/ has records of ``known`` leads: the file was
+    emptied (a bad merge, an editor that crashed while saving), not the team's work deleted (ids
+    are never reused, so leads are never removed). Not said when a leads file is broken: that
+    error says it already."""
+    if any(p.file in files for p in problems.items if p.severity == "error"):
+        return
+    names = " ".join(files) if len(files) < 4 else "leads.yaml leads/"
+    problems.error(files[0], (), f"there are no leads, but history/ has records of {known} "
+                   f"lead{'s' if known != 1 else ''}",
+                   "the file was probably emptied by a bad merge or an editor crash: restore it with "
+                   f"`git checkout HEAD~ -- {names}` (`git log -p -- {files[0]}` shows its last good version)",
+                   line=1)
 
 
 class _LeadChecker:
@@ -77,9 +104,7 @@ class _LeadChecker:
         if "id" in data:
             prior = seen.get(data["id"])
             if prior is not None:
-                problems.error(file, path + ("id",), f"the id `{data['id']}` is already used "
-                               f"by lead {prior[1] + 1} of {prior[0]}",
-                               "give each lead its own id (ids are never reused)", who)
+                duplicate_id(problems, file, index, data["id"], prior, who)
             else:
                 seen[data["id"]] = (file, index)
         # (A name or company given but invalid is reported already, as what it is.)
@@ -155,6 +180,16 @@ class _LeadChecker:
         if lost["date"] > self.today:
             self.problems.error(self.file, p + ("date",), f"the loss date {lost['date']} is after today ({self.today})",
                                 "record a loss once it has happened; check the year", who)
+        elif reached:
+            # A year typo (2013 for 2023) would otherwise read as a lead that came back after its
+            # loss: it leaves the priorities without a word. A loss comes after the first stage.
+            first_stage = min(reached, key=reached.__getitem__)
+            first = reached[first_stage]
+            if lost["date"] < first:
+                self.problems.error(self.file, p + ("date",),
+                                    f"the loss date {lost['date']} is before the lead was first reached "
+                                    f"(`{first_stage}` {first})", _loss_date_fix(lost["date"], first, self.today),
+                                    who)
         if settings is not None and lost["reason"] not in settings.lost_reasons:
             self.problems.error(self.file, p + ("reason",), f"unknown lost reason `{lost['reason']}`",
                                 did_you_mean(lost["reason"], settings.lost_reasons)
@@ -194,3 +229,18 @@ class _LeadChecker:
                         f"`{later}` ({later_when}) is dated before `{stage}` ({when}), which comes earlier in the funnel",
                         "check both dates; a stage is reached after the ones before it", who)
                     return
+
+
+def _loss_date_fix(lost: dt.date, first: dt.date, today: dt.date) -> str:
+    """How to fix a loss dated before the lead's first stage: most often a year typed wrong."""
+    # The same day in the year of the first stage, else (when the year is plainly wrong) the next.
+    for year in (first.year,) if lost.year == first.year else (first.year, first.year + 1):
+        try:
+            likely = lost.replace(year=year)
+        except ValueError:          # 29 February in a year without one
+            continue
+        if likely != lost and first <= likely <= today:
+            return (f"did you mean {likely}? A lead is lost on or after the day it was first reached; "
+                    "check the year")
+    return (f"write the day it was lost, on or after {first}; when a lead comes back after a loss, "
+            "only the stages it reaches again get later dates")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from . import schema as S
-from .convert import KEY_RE, Invalid, check_mapping, did_you_mean
+from .clock import as_of_from
+from .convert import KEY_RE, Invalid, check_mapping, did_you_mean, yaml_special_float
 from .crm_formats import import_rules_from, value_map
 from .model import LostReason, Scoring, Sender, Sending, Settings, SyncRules, TeamMember, Window, frozen_map
 from .problems import Problems
@@ -38,6 +40,8 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
             sub = check_mapping(value, key.schema, file=file, path=path, problems=problems,
                                 what=f"`{key.name}`", structured=lambda k, v, p: _section(k, v, p))
             return sub
+        if key.kind == "instant":
+            return as_of_from(value)
         raise AssertionError(key.kind)  # pragma: no cover
 
     def _section(key, value, path):
@@ -118,7 +122,8 @@ def settings_from(raw: Any, file: str, problems: Problems) -> Settings | None:
                     lost_reasons=reasons, sender=Sender(**data["sender"]),
                     currency=data.get("currency", "USD"), phone_region=data.get("phone_region", "US"),
                     scoring=scoring, sending=sending, importing=importing,
-                    sync=SyncRules(**(data.get("sync") or {})), default_owner=default_owner)
+                    sync=SyncRules(**(data.get("sync") or {})), default_owner=default_owner,
+                    as_of=data.get("as_of"), site_url=data.get("site_url", ""))
 
 
 def _named_maps(value, key, path, file, problems) -> dict | None:
@@ -168,6 +173,10 @@ def _numbers_by(value, key, path, file, problems, funnel_box, whole=False) -> di
                            hint or f"use one of {', '.join(allowed)}")
             continue
         ok = isinstance(num, int) if whole else isinstance(num, (int, float))
+        if isinstance(num, float) and not math.isfinite(num):
+            problems.error(file, path + (name,), f"`{key.name}.{name}` must be a finite number, "
+                           f"not {yaml_special_float(num)}", "write digits only, e.g. 10")
+            continue
         if isinstance(num, bool) or not ok or (whole and num < 0):
             kind = "a whole number, 0 or more" if whole else "a number"
             problems.error(file, path + (name,), f"`{key.name}.{name}` must be {kind}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from functools import lru_cache
 from typing import Any, Callable
@@ -122,6 +123,11 @@ def _date(value: Any, key: Key) -> dt.date:
                   "write it as YYYY-MM-DD, e.g. 2026-11-25")
 
 
+def yaml_special_float(value: float) -> str:
+    """How YAML writes infinity and not-a-number (.inf, -.inf, .nan): what the file says."""
+    return ".nan" if value != value else ".inf" if value > 0 else "-.inf"
+
+
 def _int(value: Any, key: Key) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(f"`{key.name}` must be a whole number, not {_describe(value)}",
@@ -133,8 +139,10 @@ def _int(value: Any, key: Key) -> int:
 
 
 def _number(value: Any, key: Key) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
-            or value in (float("inf"), float("-inf")):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Invalid(f"`{key.name}` must be a finite number, not {yaml_special_float(value)}",
+                      "write digits only, without currency signs or separators, e.g. 12000")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Invalid(f"`{key.name}` must be a number, not {_describe(value)}",
                       "write digits only, without currency signs or separators, e.g. 12000")
     if key.minimum is not None and value < key.minimum:
@@ -189,12 +197,24 @@ def _region(value: Any, key: Key) -> str:
     return text
 
 
+# A North American number as people write it: +1 first or not, then ten digits in groups of
+# 3-3-4 (spaces, dots, hyphens, brackets). phonenumbers.parse takes most of the time of checking one (75 us of
+# 90); for these forms its result is known: country code 1, the ten digits.
+_NANP = re.compile(r"(?:\+1[ .-]?)?(?:\(([2-9]\d\d)\) ?|([2-9]\d\d)([ .-]?))([2-9]\d\d)[ .-]?(\d{4})")
+
+
+@lru_cache(maxsize=1 << 16)
 def normalise_phone(text: str, region: str) -> str | None:
-    """E.164 for a valid number, else None."""
-    try:
-        num = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
+    """E.164 for a valid number, else None. The same text is checked once per process."""
+    fast = _NANP.fullmatch(text)
+    if fast is not None and (text[0] == "+" or phonenumbers.country_code_for_region(region) == 1):
+        digits = (fast.group(1) or fast.group(2)) + fast.group(4) + fast.group(5)
+        num = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))
+    else:
+        try:
+            num = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            return None
     # Most numbers are the team's own country's: checking that region alone is much
     # cheaper than finding the region of the number first.
     if not (phonenumbers.is_valid_number_for_region(num, region) or phonenumbers.is_valid_number(num)):

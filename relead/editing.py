@@ -34,10 +34,11 @@ from typing import Callable, Sequence
 from .arguments import date_arg
 from .capture import FOLLOW_UP_BUSINESS_DAYS, business_days_after, capture
 from .check_leads import leads_from
+from .clock import note_for
 from .convert import did_you_mean
 from .crm_formats import (FROM_CHOICES, MappingFile, Resolver, detect, mapping_from, merge_rules,
                           with_columns)
-from .dedupe import Incoming, Known, Outcome, Plan, counts, plan, report_lines
+from .dedupe import Incoming, Known, Outcome, Plan, counts, locate_estimates, plan, report_lines
 from .importing import ImportFailed, map_rows, read_table
 from .leads_text import LayoutError, Layout, add_keys, append, emit_lead, item_text, parse_items, scan
 from .load import LEADS_FILE, Loaded, load
@@ -136,7 +137,8 @@ def apply_incoming(root: Path | str, loaded: Loaded, incoming: Sequence[Incoming
     model = loaded.model
     files = _read_files(root, loaded)
     position = {lead.id: (lead.file, lead.index) for lead in model.leads}
-    known = [Known(lead.id, lead.name, lead.company, lead.email, lead.phone) for lead in model.leads]
+    known = [Known(lead.id, lead.name, lead.company, lead.email, lead.phone,
+                   min(lead.reached.values(), default=None)) for lead in model.leads]
 
     def present(lead_id: str) -> set[str]:
         rel, index = position[lead_id]
@@ -348,6 +350,8 @@ def import_file(root: Path | str, file: Path | str, *, choice: str | None = None
                       owner=owner or mapfile.owner, date_format=date_format or mapfile.date_format,
                       phone_region=mapfile.phone_region, mapped_columns=dict(mapfile.columns))
     edited = apply_incoming(root, loaded, mapped.incoming, dry_run=dry_run, notes=mapped.notes)
+    if edited.plan.estimates:     # the report says at which line to correct a value the row did not give
+        edited = replace(edited, plan=locate_estimates(edited.plan, edited.texts))
     if mapped.skipped:       # rows the mapping left out (a status that maps to skip, nobody named)
         outcomes = edited.plan.outcomes + tuple(Outcome(row, "skipped", "", why) for row, why in mapped.skipped)
         edited = replace(edited, plan=replace(edited.plan, outcomes=tuple(sorted(outcomes, key=lambda o: o.row))))
@@ -457,6 +461,8 @@ def _import_command(args) -> int:
         print(f"  ! {lead_id}: its lines were written anew (their layout could not be kept)", file=out)
     print(f"{c['added']} added, {c['updated']} updated, {c['merged']} merged, {c['skipped']} skipped", file=out)
     print(_written(edited, args.dry_run), file=out)
+    if args.today is None and note_for(args.root):     # dated as of the example's as_of: say so
+        print(note_for(args.root), file=out)
     return EXIT_OK
 
 
@@ -495,4 +501,6 @@ def _add_command(args) -> int:
     if args.dry_run:
         msg = "dry run: " + msg + "; nothing was written"
     print(msg, file=sys.stderr)
+    if args.today is None and note_for(args.root):     # dated as of the example's as_of: say so
+        print(note_for(args.root), file=sys.stderr)
     return EXIT_OK

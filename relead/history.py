@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping, NamedTuple
 
 from .problems import Problems
+from .safepath import OUTSIDE_FIX, outside
 
 __all__ = [
     "COLUMNS", "HEADER", "Record", "History", "HistoryWriter", "read_history", "touch_id",
@@ -124,6 +125,9 @@ class History:
     records: tuple[Record, ...] = ()
     by_lead: Mapping[str, tuple[Record, ...]] = field(
         default_factory=lambda: MappingProxyType({}))
+    # Where each lead's first record is: (file, line), so a message about it names a file.
+    first_seen: Mapping[str, tuple[str, int]] = field(
+        default_factory=lambda: MappingProxyType({}))
 
     def for_lead(self, lead_id: str) -> tuple[Record, ...]:
         return self.by_lead.get(lead_id, ())
@@ -159,7 +163,7 @@ def read_history(root: Path, problems: Problems, *, rel_to: Path | None = None) 
     files = []
     for path in root.rglob("*.tsv"):
         m = _FILE_RE.match(path.name)
-        shown = str(path.relative_to(rel_to)) if rel_to else str(path)
+        shown = path.relative_to(rel_to).as_posix() if rel_to else str(path)
         if not m:
             problems.error(shown, (), "a history file name must be YYYY-MM-DD.<writer>.tsv",
                            "rename it, or move it out of history/", line=1)
@@ -167,14 +171,25 @@ def read_history(root: Path, problems: Problems, *, rel_to: Path | None = None) 
         writer, _, n = m.group(2).partition(".")
         files.append((m.group(1), writer, int(n) if n.isdigit() else 1, path, shown))
     files.sort()
+    away = outside(root, rel_to) if rel_to is not None and files else None
+    if away is not None:        # history/ itself links out: said once, not for each of its files
+        problems.error(files[0][4], (), f"history/ is a symlink to {away}, outside the repository",
+                       OUTSIDE_FIX, line=1)
+        return History()
     intern = sys.intern
     new = tuple.__new__
     records: list[Record] = []
     by_lead: dict[str, list[Record]] = {}
+    first_seen: dict[str, tuple[str, int]] = {}
     width = len(COLUMNS)
     events = EVENTS
     for day, _writer, _n, path, shown in files:
         day = intern(day)
+        target = outside(path, rel_to) if rel_to is not None else None
+        if target is not None:
+            problems.error(shown, (), f"this file is a symlink to {target}, outside the repository",
+                           OUTSIDE_FIX, line=1)
+            continue
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -209,10 +224,12 @@ def read_history(root: Path, problems: Problems, *, rel_to: Path | None = None) 
             lst = by_lead.get(rec.lead)
             if lst is None:
                 by_lead[rec.lead] = [rec]
+                first_seen[rec.lead] = (shown, lineno)
             else:
                 lst.append(rec)
     return History(tuple(records),
-                   MappingProxyType({k: tuple(v) for k, v in by_lead.items()}))
+                   MappingProxyType({k: tuple(v) for k, v in by_lead.items()}),
+                   MappingProxyType(first_seen))
 
 
 class HistoryWriter:

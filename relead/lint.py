@@ -25,7 +25,7 @@ def lint(derived: Derived, problems: Problems) -> None:
         problems.warning(lead.file, ("leads", lead.index, "lost"),
                          f"given up after {st.touches} touch{'es' if st.touches != 1 else ''} "
                          f"(fewer than {target})",
-                         "set `recycle_on` or enrol it in a campaign: most sales close after the fifth contact",
+                         "set `recycle_on` or enrol it in a campaign: answers often come only after several touches",
                          lead=lead.id)
     settings = model.settings
     if not settings.default_owner:
@@ -41,9 +41,11 @@ def lint(derived: Derived, problems: Problems) -> None:
                                  "calls go to nobody",
                                  "set `owner:`, or `default_owner:` in content/settings.yaml", lead=lead.id)
     known = model.by_id
-    for lead_id in sorted(set(model.history.by_lead) - set(known)):
-        rec = model.history.by_lead[lead_id][0]
-        problems.warning(f"history/{rec.day[:4]}/{rec.day[5:7]}", (),
-                         f"history has records for `{lead_id}`, which is not in the leads",
+    history = model.history
+    for lead_id in sorted(set(history.by_lead) - set(known)):
+        # The file and line of its first record (a folder is no place to go and look).
+        rec = history.by_lead[lead_id][0]
+        file, line = history.first_seen.get(lead_id) or (f"history/{rec.day[:4]}/{rec.day[5:7]}/{rec.day}", 1)
+        problems.warning(file, (), f"history has records for `{lead_id}`, which is not in the leads",
                          "ids are never reused: restore the lead, or leave the records as they are",
-                         line=1)
+                         line=line)

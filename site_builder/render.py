@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -20,10 +22,12 @@ import jinja2
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE
 from markupsafe import Markup
 
 from relead.campaign_stats import Stats, campaign_stats
 from relead.derive import Derived
+from relead.links import safe_link
 from relead.plan import DayPlan, plan_day
 
 from . import views
@@ -81,30 +85,45 @@ def render_page(env: jinja2.Environment, name: str, context) -> str:
     return env.get_template(name).render({n: getattr(context, n) for n in names})
 
 
+_render_page = render_page      # what render_site's own `render_page` defers
+
+
 class _LocalLinks(Treeprocessor):
     """Links and images may only point inside the site: the dashboard works offline and
-    loads nothing from elsewhere. Any other link keeps its text and shows its address."""
+    loads nothing from elsewhere (a link may also write an email or call: mailto:, tel:).
+    Any other link keeps its text and shows its address. Addresses are judged as a browser
+    reads them, entities decoded (relead.links): `&#106;avascript:` is javascript:."""
 
     def run(self, root):
         for el in root.iter():
             attr = "href" if el.tag == "a" else "src" if el.tag == "img" else None
             if attr is None:
                 continue
-            url = (el.get(attr) or "").strip()
-            if url and not _local(url):
+            # Python-Markdown writes an autolinked email address as entities behind a placeholder.
+            raw = (el.get(attr) or "").replace(AMP_SUBSTITUTE, "&")
+            url = safe_link(raw, schemes=_PAGE_SCHEMES[el.tag])
+            if url is not None and _local(url):
+                if url:
+                    el.set(attr, url)
+            elif raw.strip():
                 del el.attrib[attr]
-                el.set("title", url)
+                el.set("title", url if url is not None else html.unescape(raw))
                 el.set("class", "external")
                 if el.tag == "img":
                     el.tag = "span"
-                    el.text = el.attrib.pop("alt", "") or url
+                    el.text = el.attrib.pop("alt", "") or el.get("title")
         return None
 
 
+_PAGE_SCHEMES = {"a": ("mailto", "tel"), "img": ()}
+
+
 def _local(url: str) -> bool:
-    """A relative path or an anchor: no scheme (http:, javascript:, data:...), no //host."""
+    """A relative path or an anchor, or a mailto: or tel: link: no http:, no //host."""
     parts = urlsplit(url)
-    return not parts.scheme and not parts.netloc and not url.startswith(("/", "\\"))
+    if parts.scheme:
+        return parts.scheme.lower() in ("mailto", "tel")
+    return not parts.netloc and not url.startswith(("/", "\\"))
 
 
 class _SafeMarkdown(Extension):
@@ -138,29 +157,59 @@ class SiteCounts:
 
 
 def render_site(derived: Derived, root: Path, counts: SiteCounts | None = None) -> Iterator[tuple[str, str]]:
-    """Every page and the stylesheet, as (path under the site, text), in a fixed order."""
+    """Every page and the stylesheet, as (path under the site, text), in a fixed order.
+
+    Pages come as functions that render them (each page's context is made here, in
+    order; the template is rendered when the function is called):
+    :func:`site_builder.writer.write_site` calls those, in several processes when there
+    are many.
+    """
+    # Within this function, `render_page(env, name, context)` gives a page still to be rendered:
+    # every page added here goes to the writer's worker processes without a word more.
+    render_page = functools.partial(functools.partial, _render_page)
     counts = counts if counts is not None else SiteCounts()
     env = environment(root)
     model = derived.model
     nav = views.navigation(model)
-    stats: Stats = campaign_stats(model, derived.states)
 
-    def emit(kind: str, path: str, text: str):
+    def emit(kind: str, path: str, text):
         counts.pages += 1
         counts.by_kind[kind] = counts.by_kind.get(kind, 0) + 1
         return path, text
 
+    lead_pages = views.lead_pages(derived)
+
+    # The lead pages first: most of the site's work (site_builder.writer).
+    leads = views.LeadPages(derived, nav)
+    template = env.get_template("lead.html")
+    names = tuple(f.name for f in dataclasses.fields(PAGES["lead.html"]))
+    render = template.render
+
+    def lead_page(lead) -> str:
+        ctx = leads.context(lead)
+        return render({n: getattr(ctx, n) for n in names})
+
+    for lead in model.leads:
+        href = lead_pages.get(lead.id)
+        if href is None:
+            continue
+        counts.lead_pages += 1
+        yield emit("lead", href, functools.partial(lead_page, lead))
+
+    # The first texts after the lead pages: the writer hands those to its workers here, and
+    # the contexts of the pages below are made while they render.
     yield "assets/site.css", env.get_template("site.css").render()
     yield "assets/favicon.svg", env.get_template("favicon.svg").render()
 
-    lead_pages = {lead.id: views.lead_href(lead.id) for lead in model.leads if views.has_page(derived, lead)}
-
+    stats: Stats = campaign_stats(model, derived.states)
     yield emit("overview", "index.html", render_page(env, "overview.html", views.overview(derived, stats, nav)))
 
     script = env.get_template("_priorities.js").render()
     digest = _csp_hash(script)
     for ctx in views.priorities_pages(derived, nav, Markup(script), digest):
         yield emit("priorities", views.priorities_href(ctx.page), render_page(env, "priorities.html", ctx))
+    for path, ctx in views.drill_pages(derived, nav, Markup(script), digest):
+        yield emit("drill", path, render_page(env, "priorities.html", ctx))
 
     sending_day = model.settings.sending.is_business_day(derived.today)
     day = derived.today if sending_day else views.next_sending_day(derived)
@@ -181,15 +230,3 @@ def render_site(derived: Derived, root: Path, counts: SiteCounts | None = None) 
         html = Markup(md.reset().convert(page.body))
         yield emit("page", views.page_href(page.slug),
                    render_page(env, "page.html", views.content_page(derived, page, html, nav)))
-
-    leads = views.LeadPages(derived, nav)
-    template = env.get_template("lead.html")
-    names = tuple(f.name for f in dataclasses.fields(PAGES["lead.html"]))
-    render = template.render
-    for lead in model.leads:
-        href = lead_pages.get(lead.id)
-        if href is None:
-            continue
-        ctx = leads.context(lead)
-        counts.lead_pages += 1
-        yield emit("lead", href, render({n: getattr(ctx, n) for n in names}))

@@ -1,6 +1,6 @@
 """Property-based fuzzing of the loader: broken input gives located errors, never an exception.
 
-A small valid sample of the example leads.yaml is mutated (keys dropped, values
+A small valid sample of the example leads.yaml (tests/example) is mutated (keys dropped, values
 retyped, keys duplicated, the text truncated, control characters and random
 Unicode injected) and checked. The result must be either a model with no errors,
 or errors that each name a file and a line.
@@ -24,17 +24,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relead.check import check_repository
+from tests.paths import EXAMPLE
 
 TODAY = dt.date(2026, 11, 22)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
-ROOT = Path(__file__).resolve().parent.parent
 FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def _sample() -> list[dict]:
     """Five varied leads of the example: lost with a note, back in the funnel, open, incomplete..."""
-    leads = yaml.load((ROOT / "leads.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["leads"]
+    leads = yaml.load((EXAMPLE / "leads.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["leads"]
     picks = []
 
     def take(pred):
@@ -273,7 +273,7 @@ def broken_content(draw):
     """settings.yaml or a campaign file, mutated the same ways."""
     which = draw(st.sampled_from(["content/settings.yaml", "content/campaigns/hot-reactivation.yaml",
                                   "content/campaigns/warm-lead-magnet.yaml"]))
-    raw = yaml.load((ROOT / which).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    raw = yaml.load((EXAMPLE / which).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     data = raw
     if draw(st.integers(0, 4)):
         mutated = draw(mutated_data([raw]))
@@ -307,3 +307,154 @@ def test_truncated_example_at_fixed_points(write_repo, cut):
     with tempfile.TemporaryDirectory() as tmp:
         root = write_repo(Path(tmp) / "repo", text[:cut])
         assert_errors_are_located_or_model_is_whole(check_repository(root, today=TODAY))
+
+
+# ---------------------------------------------------------------------------
+# Input that is almost right: dates out of order, emptied files, BOMs, symlinks, encoded schemes
+# ---------------------------------------------------------------------------
+
+HISTORY_HEADER = "#relead-history v1\tat\tevent\tlead\tcampaign\tenrolment\tstep\tchannel\tvariant\ttouch\tref\tnote\n"
+EMPTIED = ["", "\n", "\ufeff", "# merged\n", "leads: []\n", "leads:\n", "\ufeffleads: []\n", "leads: []\r\n"]
+ALMOST_SETTINGS = settings(max_examples=max(EXAMPLES // 5, 30), deadline=None, database=None,
+                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@st.composite
+def dates_out_of_order(draw):
+    """The sample with stage and loss dates drawn anywhere: before, between and after each other."""
+    leads = copy.deepcopy(SAMPLE)
+    day = st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31))
+    for lead in leads:
+        reached = lead.get("reached") or {}
+        for stage in list(reached):
+            if draw(st.integers(0, 3)) == 0:
+                reached[stage] = draw(day)
+        if "lost" in lead and draw(st.booleans()):
+            first = min(reached.values()) if reached else TODAY
+            lead["lost"]["date"] = draw(st.one_of(day, st.just(first.replace(year=first.year - 10)),
+                                                  st.just(first - dt.timedelta(days=1)), st.just(first)))
+    return _dump(leads, draw(st.sampled_from([False, None])))
+
+
+@st.composite
+def almost_right_repo(draw):
+    """(leads text, {path: text or bytes}, [(symlink path, inside?)]) for one repository."""
+    shape = draw(st.sampled_from(["dates", "emptied", "bom", "symlink"]))
+    files: dict = {}
+    links: list = []
+    leads_text = _dump(SAMPLE, False)
+    if draw(st.booleans()):
+        ids = [lead["id"] for lead in SAMPLE] + ["gone-lead"]
+        rows = "".join(f"2026-10-05T15:0{i}:00Z\tsent\t{lead}\tnurture\t2026-10-05\t0\temail\t\tt{i}\t\t\n"
+                       for i, lead in enumerate(draw(st.lists(st.sampled_from(ids), min_size=1, max_size=4))))
+        files["history/2026/10/2026-10-05.outreach.tsv"] = HISTORY_HEADER + rows
+    if shape == "dates":
+        leads_text = draw(dates_out_of_order())
+    elif shape == "emptied":
+        leads_text = draw(st.sampled_from(EMPTIED))
+    elif shape == "bom":
+        which = draw(st.sampled_from(["leads.yaml", "content/settings.yaml", "content/messages/hot/remind.md",
+                                      "content/campaigns/nurture.yaml", "content/pages/playbook.md"]))
+        text = leads_text if which == "leads.yaml" else (EXAMPLE / which).read_text(encoding="utf-8")
+        text = "\ufeff" * draw(st.integers(1, 2)) + text
+        if draw(st.booleans()):
+            text = text.replace("\n", "\r\n")
+        if which == "leads.yaml":
+            leads_text = text
+        else:
+            files[which] = text
+    else:
+        for _ in range(draw(st.integers(1, 3))):
+            links.append((draw(st.sampled_from(["content/messages/hot/remind.md", "content/pages/playbook.md",
+                                                "content/settings.yaml", "leads.yaml", "leads/more.yaml",
+                                                "content/campaigns/nurture.yaml", "templates/site/base.html",
+                                                "history/2026/10/2026-10-06.outreach.tsv",
+                                                "content/messages/stolen"])),
+                          draw(st.booleans())))
+    return leads_text, files, links
+
+
+def _make_links(root: Path, outside: Path, links) -> None:
+    for rel, inside in links:
+        path = root / rel
+        if inside and path.name != "stolen":
+            # The file moves beside itself and is linked to: a symlink that stays inside.
+            target = path.with_name(path.name + ".real")
+            if path.is_file() and not path.is_symlink():
+                path.rename(target)
+            elif not target.exists():
+                target = root / "leads.yaml"
+        else:
+            target = outside if path.name == "stolen" else outside / "passwd"
+        if path.is_symlink() or path.exists():
+            path.unlink()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(target)
+
+
+def test_fuzz_almost_right_input(write_repo, record_property, capsys):
+    count = 0
+
+    @ALMOST_SETTINGS
+    @given(repo=almost_right_repo())
+    def run(repo):
+        nonlocal count
+        count += 1
+        leads_text, files, links = repo
+        with tempfile.TemporaryDirectory() as tmp:
+            outside = Path(tmp) / "elsewhere"
+            outside.mkdir()
+            (outside / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+            (outside / "passwd.md").write_text("---\nsubject: root\n---\nroot:x:0:0\n", encoding="utf-8")
+            root = write_repo(Path(tmp) / "repo", leads_text, files=files)
+            _make_links(root, outside, links)
+            result = check_repository(root, today=TODAY)       # must not raise
+            assert_errors_are_located_or_model_is_whole(result)
+            for p in result.problems:
+                assert not (root / p.file).is_dir(), f"a problem is located in a file, not a folder: {p.format()}"
+            final = dict(links)             # a path linked twice: the last link is the one there
+            if any(not inside and not rel.endswith("stolen") for rel, inside in final.items()):
+                assert not result.ok, "a file that leads out of the repository is never let through"
+            if result.loaded.model is not None:
+                text = "\n".join(m.body for m in result.loaded.model.messages.values())
+                assert "root:x:0:0" not in text
+
+    run()
+    _report(record_property, capsys, "fuzz almost-right input", count)
+    assert count >= min(EXAMPLES // 5, 30)
+
+
+# Ways to write "javascript:" that a browser still reads as it.
+_J = ["j", "&#106;", "&#x6A;", "&#X6a;", "&#0106;", "&#x0006a;", "&amp;#106;"]
+_COLON = [":", "&colon;", "&#58;", "&#x3A;", "&#58"]   # "&#x3a" + "alert" would read as one hex number
+_NOISE = ["", "\t", "&#9;", "&#x09;", "&NewLine;", "&#10;", " ", "\u200b"]
+
+
+@st.composite
+def encoded_scheme(draw):
+    scheme = draw(st.sampled_from(["javascript", "vbscript", "data"]))
+    letters = [draw(st.sampled_from(_J)) if c == "j" and scheme == "javascript" else c for c in scheme]
+    at = draw(st.integers(0, len(letters)))
+    letters.insert(at, draw(st.sampled_from(_NOISE)))
+    word = "".join(c.upper() if draw(st.booleans()) and len(c) == 1 else c for c in letters)
+    return draw(st.sampled_from(["", " ", "\x01"])) + word + draw(st.sampled_from(_COLON)) + "alert(1)"
+
+
+def _runnable(html: str) -> list[str]:
+    import html as html_lib
+    found = []
+    for value in re.findall(r"""(?:href|src)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", html, re.IGNORECASE):
+        url = re.sub(r"[\x00-\x20\u200b]", "", html_lib.unescape(html_lib.unescape(value.strip("\"'"))))
+        if ":" in url.split("/")[0] and url.split(":")[0].lower() not in ("http", "https", "mailto", "tel"):
+            found.append(value)
+    return found
+
+
+@FUZZ_SETTINGS
+@given(url=encoded_scheme(), form=st.sampled_from(["[w]({})", "![w]({})", "[w](<{}>)", "[w]: {}\n\n[x][w]"]))
+def test_fuzz_entity_encoded_schemes_are_never_links(url, form):
+    from relead.links import safe_link
+    from site_builder.render import render_markdown
+    assert safe_link(url) is None, url
+    html = render_markdown(form.format(url))
+    assert not _runnable(html), html

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relead.check import check_repository
 from relead.cli import main
 from relead.editing import import_file
-from relead.importing import parse_amount, read_table
+from relead.importing import ImportFailed, parse_amount, read_table
 from relead.leads_text import item_text, parse_items, scan
 from relead.yamlparse import parse
+from tests.paths import EXAMPLE, ROOT
 
 DATA = Path(__file__).resolve().parent / "data"
-ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 22)
 D = dt.date.fromisoformat
 
@@ -30,7 +33,7 @@ D = dt.date.fromisoformat
 @pytest.fixture
 def repo(make_repo):
     """A copy of the example repository (its leads.yaml and content/)."""
-    return make_repo((ROOT / "leads.yaml").read_text(encoding="utf-8"))
+    return make_repo((EXAMPLE / "leads.yaml").read_text(encoding="utf-8"))
 
 
 def _leads(root: Path) -> dict[str, dict]:
@@ -45,6 +48,13 @@ def _blocks(text: str) -> dict[str, str]:
 def _import(root, name, **kw):
     edited = import_file(root, DATA / name, today=TODAY, **kw)
     return edited
+
+
+def _line_of(root: Path, lead_id: str, needle: str) -> int:
+    """The number of the first line of ``lead_id``'s block in leads.yaml that holds ``needle``."""
+    lines = (root / "leads.yaml").read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"  - id: {lead_id}")
+    return next(i for i in range(start, len(lines)) if needle in lines[i]) + 1
 
 
 def _assert_valid(root: Path) -> None:
@@ -83,9 +93,10 @@ def test_hubspot_deals(repo):
     assert asa["value"] == 24500 and asa["owner"] == "priya"
     assert asa["lost"] == {"date": D("2026-09-15"), "reason": "chose_competitor", "temperature": "cold"}
     assert asa["reached"] == {"new": D("2026-05-04")}
-    # Two deals of one person: one lead, the second deal's loss added to the first's.
+    # Two deals of one person: one lead, the second deal's loss added to the first's, and the lead
+    # reached from the earlier deal's creation (so the loss is not before the lead began).
     lin = leads["lin-wei-brightline-foods"]
-    assert lin["reached"] == {"new": D("2026-10-01"), "appointment": D("2026-10-01")}
+    assert lin["reached"] == {"new": D("2026-03-02"), "appointment": D("2026-10-01")}
     assert lin["lost"]["reason"] == "not_ready" and lin["lost"]["date"] == D("2026-08-20")
     assert leads["marisol-ortiz-ortiz-cold-storage"]["owner"] == "sam"          # "Sam C." via import.owners
     assert leads["marisol-ortiz-ortiz-cold-storage"]["lost"]["reason"] == "price"  # the label "Too expensive"
@@ -193,7 +204,9 @@ def test_ids_are_never_reused(make_repo):
     from relead.history import HEADER, Record
     rec = Record("2026-11-20", "2026-11-20T15:00:00Z", "enrolled", "lin-wei-brightline-foods", "nurture",
                  "2026-11-20", "", "", "")
-    root = make_repo("leads: []\n", history={"2026/11/2026-11-20.outreach.tsv": HEADER + rec.line()})
+    # (a lead of its own: an empty leads file beside history is refused as an emptied file)
+    root = make_repo("leads:\n  - id: ann-a\n    name: Ann A\n    reached: {new: 2026-01-05}\n",
+                     history={"2026/11/2026-11-20.outreach.tsv": HEADER + rec.line()})
     (root / "two.csv").write_text("name,company,email,lost_date,status\n"
                                   "Lin Wei,Brightline Foods,a@lin.example,,open\n"
                                   "Lin Wei,Brightline Foods Inc.,b@lin.example,,open\n", encoding="utf-8")
@@ -217,7 +230,7 @@ def test_the_command_line(repo, capsys):
     out = capsys.readouterr().out
     assert "import hubspot-deals.csv as HubSpot deals: 7 rows" in out
     assert "  + asa-lindqvist-lindqvist-logistik (row 3)" in out
-    assert "  = lin-wei-brightline-foods (row 5): into row 4: same email; added lost" in out
+    assert "  = lin-wei-brightline-foods (row 5): into row 4: same email; added lost; reached.new 2026-03-02, this row's" in out
     assert "4 added, 1 updated, 1 merged, 1 skipped" in out
     assert "dry run: would change leads.yaml; nothing was written" in out
     assert main(["import", str(DATA / "pipedrive-deals.csv"), "--from", "pipedrive", "--root", str(repo),
@@ -308,11 +321,20 @@ def test_a_default_reason_keeps_the_crms_words(repo, tmp_path):
                                           "note": "Moon phase"}
 
 
-def test_a_lost_row_without_a_date(repo, capsys):
+def test_a_lost_row_without_any_date_takes_the_import_day(repo, capsys):
+    """Nothing in the row says when: the import day, said per row, rather than refusing the file."""
     data = b"Deal - Title,Deal - Stage,Deal - Status,Deal - Lost reason,Person - Email,Deal - Contact person\n" \
            b"A,Lead In,Lost,Budget,a@x.example,Ann A\n"
-    out = _refused(repo, data, capsys, "--from", "pipedrive")
-    assert "in.csv: row 2: lost, but no date says when: fill in `Deal - Lost time` or `Deal - Update time`" in out
+    (repo / "in.csv").write_bytes(data)
+    assert main(["import", str(repo / "in.csv"), "--root", str(repo), "--today", "2026-11-22",
+                 "--from", "pipedrive"]) == 0
+    out = capsys.readouterr().out
+    line = _line_of(repo, "ann-a", "date:")
+    assert (f"  ! row 2 (ann-a): lost.date set to the import day 2026-11-22: the row gives no date at all (the file "
+            f"has no `Deal - Lost time` or `Deal - Update time` column); correct it in leads.yaml line {line} if you "
+            "know the real date") in out
+    assert _leads(repo)["ann-a"]["lost"]["date"] == TODAY
+    _assert_valid(repo)
 
 
 def test_a_result_that_would_fail_make_check_is_not_written(repo, capsys):
@@ -336,7 +358,7 @@ def test_a_bad_mapping_file(repo, tmp_path, capsys):
 
 
 def test_settings_import_is_validated(make_repo):
-    settings = (ROOT / "content" / "settings.yaml").read_text(encoding="utf-8")
+    settings = (EXAMPLE / "content" / "settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace("    Budget: budget_freeze", "    Budget: budget_frozen") \
         .replace("    Negotiation: proposal", "    Negotiation: proposals")
     root = make_repo("leads: []\n", files={"content/settings.yaml": settings})
@@ -425,3 +447,290 @@ def test_the_import_benchmark_runs_small(tmp_path):
     imp = result["import"]
     assert imp["added"] + imp["updated"] + imp["merged"] + imp["skipped"] == 40
     assert result["check_result"]["errors"] == 0 and result["ratio"] > 0
+
+
+# ---------------------------------------------------------------------------
+# A column the CRM's default export leaves out: imported, said per row
+# ---------------------------------------------------------------------------
+
+SALESFORCE_CREATED_ONLY = ("First Name,Last Name,Company,Email,Phone,Lead Status,Rating,Lead Owner,Created Date\n"
+                           "Ann,Arbor,Arbor Tools,ann@arbor.example,(646) 555-0190,Closed - Not Converted,Warm,"
+                           "Sam Carter,3/2/2026\n"
+                           "Bo,Birch,Birch Foods,bo@birch.example,,Open - Not Contacted,,Sam Carter,3/14/2026\n")
+
+
+def test_a_salesforce_export_with_only_created_date(repo, capsys):
+    """Salesforce's lead export has no loss date and, by default, no Last Activity: the created date stands in."""
+    (repo / "in.csv").write_text(SALESFORCE_CREATED_ONLY, encoding="utf-8")
+    assert main(["import", str(repo / "in.csv"), "--root", str(repo), "--today", "2026-11-22",
+                 "--from", "salesforce"]) == 0
+    out = capsys.readouterr().out
+    ann = _leads(repo)["ann-arbor-arbor-tools"]
+    assert ann["lost"] == {"date": D("2026-03-02"), "reason": "went_dark", "temperature": "warm"}
+    assert ann["reached"] == {"new": D("2026-03-02")}
+    line = _line_of(repo, "ann-arbor-arbor-tools", "date: 2026-03-02")
+    assert (f"  ! row 2 (ann-arbor-arbor-tools): lost.date taken from `Created Date` 2026-03-02: the file has no "
+            "`Last Activity` or `Last Modified Date` column; correct it in leads.yaml line "
+            f"{line} if you know the real date") in out
+    assert not [line for line in out.splitlines() if line.startswith("  ! row 3 ")]    # an open row needs none
+    _assert_valid(repo)
+
+
+def test_a_dry_run_names_the_line_the_file_would_have(repo, capsys):
+    (repo / "in.csv").write_text(SALESFORCE_CREATED_ONLY, encoding="utf-8")
+    edited = import_file(repo, repo / "in.csv", choice="salesforce", today=TODAY, dry_run=True)
+    [estimated] = edited.plan.estimates
+    text = edited.texts["leads.yaml"].splitlines()
+    n = int(estimated.where.removeprefix("leads.yaml line "))
+    assert text[n - 1] == "      date: 2026-03-02" and text[n - 2] == "    lost:"
+
+
+@pytest.mark.parametrize("header, row, column, lost_on, why", [
+    # the column is there but empty in this row; the latest of the row's other dates wins
+    ("Deal - Title,Deal - Status,Deal - Stage,Deal - Deal created,Deal - Last stage change,Deal - Lost time,"
+     "Deal - Lost reason,Person - Email,Person - Name",
+     "A,Lost,Proposal Made,2026-01-05,2026-02-20,,Budget,a@x.example,Ann A", "Deal - Last stage change", "2026-02-20",
+     "`Deal - Lost time` is empty in this row"),
+    # HubSpot contacts: Unqualified, and no Last Activity Date column
+    ("First Name,Last Name,Email,Lead Status,Create Date", "Ann,A,a@x.example,Unqualified,2026-04-01",
+     "Create Date", "2026-04-01", "the file has no `Last Activity Date` or `Last Modified Date` column"),
+    # any CSV: a `lost` status and a created date
+    ("name,company,email,status,lost_reason,created", "Ann A,Acme,a@x.example,lost,price,2026-05-06",
+     "created", "2026-05-06", "the file has no `lost_date` or `updated` column"),
+])
+def test_other_formats_without_a_loss_date(repo, header, row, column, lost_on, why):
+    (repo / "in.csv").write_text(f"{header}\n{row}\n", encoding="utf-8")
+    edited = import_file(repo, repo / "in.csv", today=TODAY,
+                         mapping=None if "Unqualified" not in row else _map(repo, "reasons: {Unqualified: price}"))
+    [lead] = edited.plan.new
+    assert lead["lost"]["date"] == D(lost_on)
+    [estimated] = edited.plan.estimates
+    assert estimated.estimate.field == "lost.date" and estimated.lead == lead["id"]
+    assert estimated.estimate.why == f"taken from `{column}` {lost_on}: {why}"
+    assert estimated.where == f"leads.yaml line {_line_of(repo, lead['id'], f'date: {lost_on}')}"
+    _assert_valid(repo)
+
+
+def _map(root: Path, text: str) -> Path:
+    path = root / "map.yaml"
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_won_row_without_a_won_date(repo):
+    (repo / "in.csv").write_text("Deal - Title,Deal - Status,Deal - Deal created,Person - Email,Person - Name\n"
+                                 "A,Won,2026-06-01,a@x.example,Ann A\n", encoding="utf-8")
+    edited = import_file(repo, repo / "in.csv", today=TODAY)
+    assert edited.plan.new[0]["reached"] == {"new": D("2026-06-01"), "won": D("2026-06-01")}
+    [estimated] = edited.plan.estimates
+    assert estimated.estimate.field == "reached.won"
+    assert estimated.estimate.why.startswith("taken from `Deal - Deal created` 2026-06-01: the file has no "
+                                             "`Deal - Won time` or `Deal - Update time` column")
+
+
+def test_a_loss_filled_into_a_lead_you_have_names_its_line(repo):
+    """The loss goes into an existing lead's lines: the report points there, not at the end of the file."""
+    leads = _leads(repo)
+    lead_id, lead = next((i, x) for i, x in leads.items()
+                         if "lost" not in x and x.get("email") and "won" not in x.get("reached", {}))
+    (repo / "in.csv").write_text("Email,Lead Status,Created Date,Lead Source\n"
+                                 f"{lead['email'].upper()},Closed - Not Converted,11/20/2026,Web\n",
+                                 encoding="utf-8")
+    edited = import_file(repo, repo / "in.csv", choice="salesforce", today=TODAY)
+    assert edited.counts["updated"] == 1
+    [estimated] = edited.plan.estimates
+    assert estimated.lead == lead_id
+    assert estimated.where == f"leads.yaml line {_line_of(repo, lead_id, 'date: 2026-11-20')}"
+
+
+def test_an_estimate_for_a_row_that_adds_nothing_is_not_reported(repo):
+    """Two rows of one person, the first with its loss: the second's guessed date is not used, so not named."""
+    (repo / "in.csv").write_text("name,company,email,status,lost_reason,lost_date,created\n"
+                                 "Ann A,Acme,a@x.example,lost,price,2026-05-06,2026-01-01\n"
+                                 "Ann A,Acme,a@x.example,lost,price,,2026-03-03\n", encoding="utf-8")
+    edited = import_file(repo, repo / "in.csv", today=TODAY)
+    assert edited.counts["merged"] == 1 and edited.plan.estimates == ()
+    assert edited.plan.new[0]["lost"]["date"] == D("2026-05-06")
+
+
+# ---------------------------------------------------------------------------
+# The 40-row Salesforce export: only Created Date, duplicates inside it
+# ---------------------------------------------------------------------------
+
+def test_a_forty_row_salesforce_export_with_only_created_date(repo, capsys):
+    """tests/data/salesforce-created-only.csv: 34 people in 40 rows; duplicates by email (case, spaces) and by
+    phone (formats); 14 lost without a loss date. All 34 go in, the 6 repeats merge, `check` passes."""
+    path = DATA / "salesforce-created-only.csv"
+    assert len(read_table(path.read_bytes(), name=path.name).rows) == 40
+    before = (repo / "leads.yaml").read_text(encoding="utf-8")
+    assert main(["import", str(path), "--root", str(repo), "--today", "2026-11-22", "--from", "salesforce"]) == 0
+    out = capsys.readouterr().out
+    assert "34 added, 0 updated, 6 merged, 0 skipped" in out and "wrote leads.yaml" in out
+    _assert_only_changes(before, (repo / "leads.yaml").read_text(encoding="utf-8"), set())
+    leads = _leads(repo)
+    new = {k: v for k, v in leads.items() if k not in _leads_of(before)}
+    assert len(new) == 34
+    merged = {line.split(" (row ")[0].strip(" ="): line.split("): ", 1)[1]
+              for line in out.splitlines() if line.startswith("  = ")}
+    assert merged == {"marta-silva-porto-freight": "into row 2: same email",
+                      "rafael-duarte-duarte-logistica": "into row 6: same phone; kept the first row's name",
+                      "mei-chen-chen-electronics": "into row 22: same email; added phone; reached.new 2026-09-29, this row's",
+                      "jose-nunez-nunez-hermanos": "into row 36: same phone",
+                      "ben-walker-walker-feed": "into row 39: same phone; added email"}
+    assert out.count("  = rafael-duarte-duarte-logistica") == 2
+    # What the duplicates gave: the email without its spaces, the phone in one form.
+    assert leads["mei-chen-chen-electronics"]["email"] == "Mei.Chen@chen-electronics.example"
+    assert leads["mei-chen-chen-electronics"]["phone"] == "+1 646 555 0119"
+    assert leads["ben-walker-walker-feed"]["email"] == "ben@walker-feed.example"
+    assert leads["jose-nunez-nunez-hermanos"]["name"] == "José Núñez"
+    # Every lost lead is dated by its Created Date, and the report names each, with its line.
+    lost = {k: v for k, v in new.items() if "lost" in v}
+    assert len(lost) == 14
+    for lead_id, lead in lost.items():
+        assert lead["lost"]["reason"] == "went_dark"
+        day = lead["lost"]["date"]
+        line = _line_of(repo, lead_id, f"date: {day}")
+        assert re.search(rf"  ! row \d+ \({lead_id}\): lost.date taken from `Created Date` {day}: the file has no "
+                         rf"`Last Activity` or `Last Modified Date` column; correct it in leads.yaml line {line} "
+                         "if you know the real date", out), lead_id
+    assert leads["marta-silva-porto-freight"]["lost"]["date"] == D("2026-03-02")      # the first row's
+    _assert_valid(repo)
+    assert main(["check", "--root", str(repo), "--today", "2026-11-22"]) == 0
+    assert "ok: no errors" in capsys.readouterr().out
+
+
+def _leads_of(text: str) -> set[str]:
+    return {lead["id"] for lead in parse(text)["leads"]}
+
+
+# ---------------------------------------------------------------------------
+# Encodings: a byte order mark wins, mojibake is refused, Excel's `sep=` line
+# ---------------------------------------------------------------------------
+
+CAFE = "Name,Company,Email\nJosé Peña,Café Olé SA,jose@cafe-ole.example\n"
+
+
+@pytest.mark.parametrize("bom, codec, label", [(b"\xef\xbb\xbf", "utf-8", "UTF-8"),
+                                               (b"\xff\xfe", "utf-16-le", "UTF-16"),
+                                               (b"\xfe\xff", "utf-16-be", "UTF-16"),
+                                               (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+                                               (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32")])
+def test_a_byte_order_mark_wins_over_the_encoding_asked_for(repo, capsys, bom, codec, label):
+    (repo / "in.csv").write_bytes(bom + CAFE.encode(codec))
+    assert main(["import", str(repo / "in.csv"), "--root", str(repo), "--today", "2026-11-22",
+                 "--encoding", "cp1252"]) == 0
+    out = capsys.readouterr().out
+    lead = _leads(repo)["jose-pena-cafe-ole"]
+    assert lead["name"] == "José Peña" and lead["company"] == "Café Olé SA"     # the first column too
+    assert (f"  ! in.csv: the file starts with a {label} byte order mark, so it was read as {label}, not cp1252 "
+            "as ENCODING= said") in out
+
+
+def test_a_byte_order_mark_and_the_same_encoding_need_no_note():
+    table = read_table(b"\xef\xbb\xbf" + CAFE.encode("utf-8"), name="x.csv", encoding="utf-8")
+    assert table.headers[0] == "Name" and table.notes == ()
+
+
+def test_utf8_read_as_cp1252_is_refused(repo, capsys):
+    out = _refused(repo, CAFE.encode("utf-8"), capsys, "--encoding", "cp1252")
+    assert ("in.csv: line 2: `JosÃ© PeÃ±a` has `Ã©` where `é` was meant: UTF-8 text read as cp1252; the "
+            "file is UTF-8: run it again with ENCODING=utf-8 (--encoding utf-8)") in out
+
+
+def test_a_file_that_holds_mojibake_is_refused(repo, capsys):
+    garbled = CAFE.encode("utf-8").decode("cp1252").replace("JosÃ© PeÃ±a", "Jose Pena")
+    out = _refused(repo, ("Name,Company,Email\nAl Bo,Bo Ltd,al@bo.example\n" + garbled.split("\n", 1)[1])
+                   .encode("utf-8"), capsys)
+    assert "in.csv: line 3: `CafÃ© OlÃ© SA` has `Ã©` where `é` was meant: UTF-8 text read as Windows-1252 and " \
+           "saved again, so the file itself is garbled; export it again from the CRM as UTF-8" in out
+
+
+@pytest.mark.parametrize("meant, garbled", [("’", "â€™"), ("°", "Â°"), ("ł", "Å‚"), ("\u00a0", "Â\u00a0"),
+                                             ("€", "â‚¬"), ("—", "â€”")])
+def test_typical_mojibake_is_recognised(meant, garbled):
+    text = f"Name,Company\nAl Bo,Bo{meant}s Ltd\n"
+    assert text.encode("utf-8").decode("cp1252") == f"Name,Company\nAl Bo,Bo{garbled}s Ltd\n"
+    with pytest.raises(ImportFailed) as exc:
+        read_table(text.encode("utf-8"), name="x.csv", encoding="cp1252")
+    assert exc.value.problems[0].startswith(f"x.csv: line 2: `Bo{garbled}s Ltd` has `{garbled}` where `{meant}` "
+                                            "was meant")
+
+
+@pytest.mark.parametrize("text", ["Name,Company\nJOSÉ’S CAFÉ,Ñ¿Qué? SA\n",    # É then ’ is not one character
+                                  "Name,Company\nRenée Blanc,Les Éditions «Ô»\n"])
+def test_real_accented_text_is_not_taken_for_mojibake(text):
+    table = read_table(text.encode("cp1252"), name="x.csv", encoding="cp1252")
+    assert table.rows[0][2] == tuple(text.split("\n")[1].split(","))
+    assert read_table(text.encode("utf-8"), name="x.csv").rows[0][2] == table.rows[0][2]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("asked", [None, "cp1252"])
+def test_utf16_without_a_byte_order_mark_suggests_utf16(codec, asked):
+    with pytest.raises(ImportFailed) as exc:
+        read_table(CAFE.encode(codec), name="x.csv", encoding=asked)
+    assert exc.value.problems == (f"x.csv: line 1: the file looks like UTF-16 text without a byte order mark (every "
+                                  f"other byte is zero), not {asked or 'UTF-8'}; run it again with "
+                                  f"ENCODING={codec} (--encoding {codec})",)
+    assert read_table(CAFE.encode(codec), name="x.csv", encoding=codec).rows[0][2][1] == "Café Olé SA"
+    # `utf-16` alone: the byte order is told from the zeros, not taken from this machine
+    assert read_table(CAFE.encode(codec), name="x.csv", encoding="utf-16").rows[0][2][1] == "Café Olé SA"
+
+
+@pytest.mark.parametrize("first, sep", [("sep=;", ";"), ('"sep=;"', ";"), ("sep=,", ","), ("sep=\t", "\t"),
+                                        ("SEP=|", "|")])
+def test_an_excel_sep_line_names_the_separator(first, sep):
+    data = f'{first}\r\nName{sep}Company{sep}Notes\r\nJane{sep}Acme{sep}"a, b; c"\r\n'.encode("utf-8")
+    table = read_table(b"\xef\xbb\xbf" + data, name="x.csv")
+    assert table.delimiter == sep and table.headers == ("Name", "Company", "Notes")
+    assert table.rows == ((2, 3, ("Jane", "Acme", "a, b; c")),)     # row 2 as a spreadsheet shows it, line 3
+
+
+def test_rows_after_a_sep_line_are_reported_at_their_file_line(repo, capsys):
+    out = _refused(repo, b"sep=;\nName;Company\nJane;Acme\nJohn\n", capsys)
+    assert "in.csv: row 3 (line 4) has 1 cells but the header has 2" in out
+
+
+def test_a_workbook_is_not_a_csv(repo, capsys):
+    out = _refused(repo, b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)), capsys)
+    assert "in.csv: line 1: this is a spreadsheet workbook (.xlsx), not a CSV file; save it as \"CSV UTF-8\"" in out
+
+
+@pytest.mark.parametrize("name", ["klingon", "rot13", "base64"])
+def test_an_unknown_encoding_is_named(repo, capsys, name):
+    out = _refused(repo, CAFE.encode("utf-8"), capsys, "--encoding", name)
+    assert f"in.csv: `{name}` is not an encoding Python knows" in out
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(prefix=st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"sep=;\n", b"\xef\xbb\xbfsep=\t\n",
+                               b"PK\x03\x04"]),
+       body=st.binary(max_size=200) | st.text(max_size=80).map(lambda t: t.encode("utf-8")),
+       encoding=st.sampled_from([None, "utf-8", "cp1252", "latin-1", "utf-16", "utf-16-le"]))
+def test_any_bytes_are_read_or_refused_with_a_message(prefix, body, encoding):
+    """Hostile input is data: a table, or ImportFailed naming the file, never another exception."""
+    try:
+        table = read_table(prefix + body, name="x.csv", encoding=encoding)
+    except ImportFailed as exc:
+        assert exc.problems and all(p.startswith("x.csv") for p in exc.problems), exc.problems
+    else:
+        assert all(len(cells) == len(table.headers) for _, _, cells in table.rows)
+
+
+def test_a_crm_loss_older_than_the_known_lead_is_left_out_with_a_note(tmp_path):
+    """An older deal's loss for someone who came back later would make the lead invalid: not filled in."""
+    from relead.dedupe import Incoming, Known, plan
+
+    known = [Known("ann-arbor-tools", "Ann Arbor", "Arbor Tools", "ann@arbor.example", "",
+                   dt.date(2026, 10, 27))]
+    rows = [Incoming(2, {"email": "ann@arbor.example", "title": "Buyer",
+                         "lost": {"date": dt.date(2025, 11, 17), "reason": "price"}}),
+            Incoming(3, {"email": "ANN@arbor.example ", "lost": {"date": dt.date(2025, 11, 17), "reason": "price"}})]
+    p = plan(rows, known, present=lambda _id: {"email", "name", "company"}, taken=set(),
+             follow_up=dt.date(2026, 11, 24))
+
+    assert p.updates == {"ann-arbor-tools": {"title": "Buyer"}}
+    updated, skipped = p.outcomes
+    assert updated.kind == "updated" and "left out the loss of 2025-11-17" in updated.detail
+    assert "before the lead was first reached (2026-10-27)" in updated.detail
+    assert skipped.kind == "skipped" and "left out the loss of 2025-11-17" in skipped.detail

@@ -658,7 +658,7 @@ def test_empty_leads_file_is_no_leads(make_repo):
 
 def test_leads_file_that_is_not_utf8(make_repo):
     root = make_repo(None, files={"leads.yaml": "leads:\n  - id: a\n    name: Jos\xe9\n".encode("latin-1")})
-    the_problem(check(root), "not UTF-8", file="leads.yaml", line=1, lead=None)
+    the_problem(check(root), "not UTF-8", file="leads.yaml", line=3, lead=None)   # José's line
 
 
 def test_bom_at_the_start_of_leads_file(make_repo):
