@@ -1,6 +1,6 @@
 """What worked: touches and answers per campaign, step, channel, variant and hook, from history/.
 
-A pure function of the model and the derived lead states (SPEC 5, campaigns):
+A pure function of the model and the derived lead states:
 ``campaign_stats(model, states)`` walks each lead's history once and counts,
 for every touch that went out, whether the lead answered, whether the answer
 was interest (or a meeting, a proposal, a deal), and whether the lead was won
@@ -29,8 +29,13 @@ Definitions (each counted once per touch):
   (won after it was lost); ``value_recovered`` adds up those leads' values.
 
 The touch number is the touch's place in its enrolment's sequence (1 for the
-first touch that went out, 5 for the fifth and later ones), to set beside
-SPEC 1's follow-up curve (:data:`FOLLOW_UP_CURVE`).
+first touch that went out, 5 for the fifth and later ones): what the team's own
+touches brought back at each (:class:`TouchCurve`).
+
+Which channel, hook or variant worked best (:func:`ranking`): the one whose
+interest rate we can be surest of, the lower end of its 95% Wilson score
+interval, among those with at least :data:`MIN_SENT` touches sent. A channel
+with few touches needs a higher rate to lead; the ones left out are named.
 
 The owner's tasks (a call back after interest, answering a reply) are not
 touches of the sequence: they are counted apart, per campaign.
@@ -38,6 +43,7 @@ touches of the sequence: they are counted apart, per campaign.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -48,12 +54,11 @@ from .vocab import CHANNELS
 
 __all__ = [
     "Tally", "StepStats", "VariantStats", "CampaignStats", "HookStats", "TouchCurve", "Stats",
-    "campaign_stats", "best", "FOLLOW_UP_CURVE", "TOUCH_BUCKETS",
+    "campaign_stats", "best", "ranking", "Ranking", "wilson_lower", "MIN_SENT", "TOUCH_BUCKETS",
 ]
 
-# SPEC 1: share of sales closed at touch 1, 2, 3, 4 and 5 or later.
-FOLLOW_UP_CURVE = (0.02, 0.03, 0.04, 0.10, 0.81)
-TOUCH_BUCKETS = len(FOLLOW_UP_CURVE)
+TOUCH_BUCKETS = 5          # touch numbers 1, 2, 3, 4 and 5 or later
+MIN_SENT = 5               # touches a channel, hook or variant needs before it is compared
 
 _SENT = frozenset(("sent", "settled_sent"))
 _CALL_OUTCOMES = frozenset(("called", "no_answer", "voicemail"))
@@ -120,11 +125,13 @@ class StepStats:
 
 @dataclass(frozen=True, slots=True)
 class TouchCurve:
-    """Per touch number (1, 2, 3, 4, 5+): touches sent, answered, interested."""
+    """Per touch number (1, 2, 3, 4, 5+): touches sent, answered, interested, and leads won back
+    (a deal won after the loss, credited to the touch that got the first answer)."""
 
     sent: tuple[int, ...]
     replied: tuple[int, ...]
     interested: tuple[int, ...]
+    recovered: tuple[int, ...] = (0,) * TOUCH_BUCKETS
 
     def shares(self, which: str = "replied") -> tuple[float, ...]:
         """Each touch number's share of all answers (or interest), 0..1."""
@@ -160,7 +167,7 @@ class Stats:
     campaigns: Mapping[str, CampaignStats]     # in the campaigns' order
     tally: Tally                               # every campaign
     by_channel: Mapping[str, Tally]            # CHANNELS order
-    by_hook: tuple[HookStats, ...]             # best interest rate first
+    by_hook: tuple[HookStats, ...]             # in :func:`ranking`'s order, best first
     touches: TouchCurve
     unattributed: int                          # answers with no touch before them
 
@@ -174,7 +181,7 @@ def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
     won_back = {lid for lid, st in states.items() if st.status == "recovered"}
     by_id = model.by_id
     counters: dict[tuple[str, str, str, str], list] = {}    # (campaign, step, channel, variant)
-    curve = {cid: [[0] * TOUCH_BUCKETS for _ in range(3)] for cid in campaigns}
+    curve = {cid: [[0] * TOUCH_BUCKETS for _ in range(4)] for cid in campaigns}
     enrolments = dict.fromkeys(campaigns, 0)
     enrolled_leads: dict[str, set] = {cid: set() for cid in campaigns}
     follow_ups = dict.fromkeys(campaigns, 0)
@@ -264,6 +271,9 @@ def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
                 c[_W] += 1
                 lead = by_id.get(lead_id)
                 c[_V] += lead.value if lead is not None else 0
+                cv = curve.get(enr[0])
+                if cv is not None:
+                    cv[3][bucket] += 1
 
     per_campaign: dict[str, CampaignStats] = {}
     hooks: list[HookStats] = []
@@ -285,16 +295,18 @@ def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
                                         Tally.of(v for k, v in mine.items() if k[3] == var))
                            for var in variants)
         hooks.extend(HookStats(vs.hook, cid, vs.variant, vs.tally) for vs in by_variant)
-        sent, replied, interested = curve[cid]
+        sent, replied, interested, recovered = curve[cid]
         per_campaign[cid] = CampaignStats(
             campaign=camp, enrolments=enrolments[cid], leads=len(enrolled_leads[cid]),
             tally=Tally.of(mine.values()), steps=tuple(steps), by_variant=by_variant,
             by_channel={ch: Tally.of(v for k, v in mine.items() if k[2] == ch) for ch in CHANNELS},
-            touches=TouchCurve(tuple(sent), tuple(replied), tuple(interested)),
+            touches=TouchCurve(tuple(sent), tuple(replied), tuple(interested), tuple(recovered)),
             follow_ups=follow_ups[cid], answer_tasks=answer_tasks[cid])
-    hooks.sort(key=lambda h: (-h.tally.interest_rate, -h.tally.replied, h.hook, h.campaign, h.variant))
+    # in the order :func:`ranking` judges them: the ones with too few touches to compare last
+    hooks.sort(key=lambda h: (h.tally.sent < MIN_SENT, tuple(-x for x in _merit(h.tally)),
+                              h.hook, h.campaign, h.variant))
     total_curve = [[sum(curve[cid][j][b] for cid in campaigns) for b in range(TOUCH_BUCKETS)]
-                   for j in range(3)]
+                   for j in range(4)]
     return Stats(
         campaigns=per_campaign, tally=Tally.of(counters.values()),
         by_channel={ch: Tally.of(v for k, v in counters.items() if k[2] == ch) for ch in CHANNELS},
@@ -303,11 +315,47 @@ def campaign_stats(model: Model, states: Mapping[str, LeadState]) -> Stats:
         unattributed=unattributed)
 
 
-def best(tallies: Mapping[str, Tally], *, min_sent: int = 10) -> str | None:
-    """The key whose touches drew the most interest per touch sent (then answers), among
-    those with at least ``min_sent`` touches; None when none has enough to judge."""
+def wilson_lower(k: int, n: int, z: float = 1.96) -> float:
+    """The lower end of the Wilson score interval for ``k`` successes in ``n`` trials (95% with
+    the default ``z``): a rate we can be fairly sure of, 0 when ``n`` is 0."""
+    if n <= 0 or k <= 0:
+        return 0.0      # exactly: the formula leaves rounding dust
+    p = k / n
+    z2 = z * z
+    centre = p + z2 / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, (centre - spread) / (1 + z2 / n))
+
+
+def _merit(t: Tally) -> tuple[float, float, int]:
+    return (wilson_lower(t.interested, t.sent), wilson_lower(t.replied, t.sent), t.sent)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Which of several groups of touches (channels, hooks, variants) worked best, and how that
+    was judged, so a page can say it in words."""
+
+    best: str | None                        # None: none has enough touches, or nothing came back
+    lower: Mapping[str, float]              # key -> its interest rate's 95% lower bound (compared keys)
+    left_out: tuple[tuple[str, int], ...]   # (key, touches sent) with fewer than `min_sent`, in order
+    min_sent: int
+
+
+def ranking(tallies: Mapping[str, Tally], *, min_sent: int = MIN_SENT) -> Ranking:
+    """Compare the keys with at least ``min_sent`` touches sent by the lower end of their interest
+    rate's 95% Wilson interval (then of their answer rate, then by touches sent): a small sample
+    has to show a higher rate to lead. The best needs at least one answer."""
     fair = [(k, t) for k, t in tallies.items() if t.sent >= min_sent]
-    if not fair:
-        return None
-    key, tally = max(fair, key=lambda kt: (kt[1].interest_rate, kt[1].reply_rate, kt[1].sent))
-    return key if tally.replied or tally.interested else None
+    left_out = tuple((k, t.sent) for k, t in tallies.items() if t.sent < min_sent)
+    lower = {k: wilson_lower(t.interested, t.sent) for k, t in fair}
+    winner = None
+    if fair:
+        key, tally = max(fair, key=lambda kt: _merit(kt[1]))
+        winner = key if tally.replied or tally.interested else None
+    return Ranking(winner, lower, left_out, min_sent)
+
+
+def best(tallies: Mapping[str, Tally], *, min_sent: int = MIN_SENT) -> str | None:
+    """The key :func:`ranking` puts first; None when none has enough touches or answers to judge."""
+    return ranking(tallies, min_sent=min_sent).best

@@ -2,7 +2,7 @@
 
 :data:`PAGES` maps each page template to its context class. The renderer passes
 a context's fields as the template's variables, and nothing else (plus the
-filters of :func:`site_builder.render.environment`); ``tests/test_site_contexts.py``
+filters of :func:`site_builder.render.environment`); ``tests/test_site.py``
 holds every template to its class: the variables a template reads are exactly
 the fields of its context. Row classes are plain data the views fill in; lead
 data in them is text, escaped by the templates, never marked safe.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, NamedTuple
 
-from relead.campaign_stats import CampaignStats, HookStats, Tally
+from relead.campaign_stats import CampaignStats, HookStats, Ranking, Tally
 from relead.history import Record
 from relead.model import Campaign, Lead
 from relead.plan import DayPlan, Enrolment, Skip, Stop, Touch
@@ -24,7 +24,8 @@ from .charts import Chart
 
 __all__ = [
     "NavItem", "Chrome", "Stat", "FunnelRow", "CountRow", "SourceRow", "WeekRow", "OwnerRow",
-    "OverviewContext", "PriorityRow", "Option", "PrioritiesContext", "OwnerTasks", "ReplyRow", "TodayContext",
+    "PeriodPanel", "OwnerActivityRow", "MonthRow", "CrossRow",
+    "OverviewContext", "PriorityRow", "Option", "Drill", "PrioritiesContext", "OwnerTasks", "ReplyRow", "TodayContext",
     "CampaignCard", "ChannelRow", "CampaignsContext", "TouchRow", "CampaignContext",
     "HygieneItem", "HygieneSection", "ClosedRow", "BlockRow", "HygieneContext", "StageStep", "TimelineItem",
     "LeadContext",
@@ -52,6 +53,7 @@ class Chrome:
     as_of: str          # YYYY-MM-DD
     team_name: str      # settings.sender.name
     script_hash: str = ""   # sha256 of the page's inline script, for the CSP ("" when none)
+    as_of_note: str = ""    # said after the as-of date when it is the settings' as_of (the example's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class FunnelRow:
     lost_here: int
     drop_off: float     # lost_here / reached
     to_next: float | None   # share of this stage's leads that reached the next one
+    href: str = ""      # the ranked leads lost at this stage ("" when none was lost here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,8 @@ class CountRow:
     count: int
     share: float        # of the rows' total
     note: str = ""      # e.g. a lost reason's category
+    href: str = ""      # the ranked leads behind the row (a drill-down page); "" for none
+    value: float = 0    # the leads' value (lost reasons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,7 @@ class SourceRow:
     leads: int
     reached: tuple[int, ...]   # per funnel stage, in order (the last is won)
     lost: int
+    href: str = ""      # the ranked leads from this source ("" for the folded row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,20 +116,72 @@ class OwnerRow:
     won: int
     dead: int
     value_at_stake: float
+    href: str = ""              # the owner's ranked leads
+    follow_ups_overdue: int = 0     # follow-up date before today, on a lead not won, recovered or gone
+    replies_waiting: int = 0        # answered, and nobody has recorded what came of it
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerActivityRow:
+    owner: str          # name
+    touches: int        # campaign touches that went out to the owner's leads
+    calls: int          # calls made (an outcome recorded)
+    answers: int
+    interested: int
+    recovered: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodPanel:
+    """One period of the overview's selector (relead.periods.PeriodSummary, in words)."""
+
+    key: str            # "week", "month", "quarter", "all"
+    label: str          # "This week"
+    window: str         # "16–22 Nov 2026"
+    previous: str       # "the same days of last week (9–15 Nov 2026)"; "" for all time
+    stats: tuple[Stat, ...]     # each number; its note says the change against the previous period
+    owners: tuple[OwnerActivityRow, ...]
+    open: bool          # shown first
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRow:
+    month: str          # "Nov 2026"
+    recovered: int
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class CrossRow:
+    """A lost reason's row of the reason by stage table."""
+
+    label: str
+    href: str
+    cells: tuple[tuple[int, str], ...]  # per loss stage: (leads, drill-down href or "")
+    total: int
 
 
 @dataclass(frozen=True)
 class OverviewContext:
-    """``overview.html`` (index.html): SPEC 5's headline numbers, funnel, losses, sources, weeks, owners."""
+    """``overview.html`` (index.html): the headline numbers (by period, against the period before),
+    the funnel, why leads were lost (by count and value, and by stage), what was won back month by
+    month, sources, weeks, owners and their activity. Every row links to the ranked leads behind it."""
 
     chrome: Chrome
     currency: str
     stats: tuple[Stat, ...]
+    periods: tuple[PeriodPanel, ...]    # this week, this month, this quarter, all time
     funnel: tuple[FunnelRow, ...]
     funnel_chart: Chart
     back_at: tuple[CountRow, ...]       # back-in-funnel leads by the stage they are back at
-    reasons: tuple[CountRow, ...]
+    reasons: tuple[CountRow, ...]       # with the value of the leads lost, and each one's drill-down
     reasons_chart: Chart
+    reasons_value_chart: Chart          # the same reasons by the value of the leads lost
+    loss_stages: tuple[str, ...]        # the reason by stage table's columns (stage labels)
+    reason_stage: tuple[CrossRow, ...]
+    stage_totals: tuple[int, ...]       # per loss stage
+    months: tuple[MonthRow, ...]        # the last 12 months, oldest first
+    months_chart: Chart
     categories: tuple[CountRow, ...]
     categories_chart: Chart
     temperatures: tuple[CountRow, ...]
@@ -138,6 +196,7 @@ class OverviewContext:
     weekly_table: tuple[tuple[str, tuple[int, ...]], ...]   # (stage, count per week)
     owners: tuple[OwnerRow, ...]
     outreach: Tally                     # every campaign touch to date
+    recovered: int                      # every lead won back after its loss, by any means
     campaigns_href: str
 
 
@@ -152,8 +211,11 @@ class PriorityRow:
     temperature: str
     lost_stage: str
     reason: str         # label
+    category: str       # the lost reason's kind (key)
     score: float
     breakdown: tuple[Points, ...]
+    last_touch: str     # "2026-11-03 email", "none recorded"
+    next_step: str      # hygiene.next_action in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +224,22 @@ class Option:
     label: str
 
 
+@dataclass(frozen=True, slots=True)
+class Drill:
+    """A drill-down page: the ranked leads behind one row of the overview, written as a page so
+    the link works without JavaScript."""
+
+    words: str          # "lost for the reason Price, at Proposal"
+    lost: int           # leads with a loss on record that match (whatever their status now)
+    total: int          # of them, ranked: still lost and contactable
+    href: str           # the whole ranked list with the same filters, applied in the browser
+
+
 @dataclass(frozen=True)
 class PrioritiesContext:
-    """``priorities.html``: ranked leads, one page of them, filterable and sortable in the browser."""
+    """``priorities.html``: ranked leads, one page of them, filterable (also through the URL:
+    ``?reason=&stage=&category=&owner=&temp=&source=&q=``) and sortable in the browser; or a drill-down
+    page (``drill``), the best-ranked leads behind one row of the overview."""
 
     chrome: Chrome
     currency: str
@@ -177,8 +252,11 @@ class PrioritiesContext:
     temperatures: tuple[Option, ...]
     reasons: tuple[Option, ...]
     sources: tuple[Option, ...]
+    stages: tuple[Option, ...]          # the stage a lead was lost at
+    categories: tuple[Option, ...]      # the kind of loss (the lost reason's category)
     coolest_first: bool
     script: str         # the inline filter/sort script (our own constant text)
+    drill: Drill | None = None          # a drill-down page; None for the ranked list itself
 
 
 # --------------------------------------------------------------------------- today
@@ -233,6 +311,7 @@ class TodayContext:
     campaign_names: Mapping[str, str]
     lead_hrefs: Mapping[str, str]       # lead id -> its page (only leads that have one)
     hooks: Mapping[tuple[str, str], str]   # (campaign, variant) -> hook
+    owner_names: Mapping[str, str]      # team key -> name (a touch's owner)
 
 
 # --------------------------------------------------------------------------- campaigns
@@ -250,16 +329,18 @@ class ChannelRow:
     channel: str
     tally: Tally
     best: bool
+    lower: float | None     # the interest rate's 95% lower bound; None: too few touches to compare
 
 
 @dataclass(frozen=True, slots=True)
 class TouchRow:
+    """What the team's touches at one place in a sequence drew (campaign_stats.TouchCurve)."""
+
     touch: str          # "1", ..., "5+"
     sent: int
     replied: int
     interested: int
-    share: float        # of all answers
-    curve: float        # SPEC 1's share of closes at this touch
+    recovered: int      # leads won back, credited to the touch that got their first answer
 
 
 @dataclass(frozen=True)
@@ -271,9 +352,11 @@ class CampaignsContext:
     cards: tuple[CampaignCard, ...]
     total: Tally
     channels: tuple[ChannelRow, ...]
-    best_channel: str | None
-    hooks: tuple[HookStats, ...]
+    channel_ranking: Ranking            # how the best channel was judged, and which were left out
+    hooks: tuple[HookStats, ...]        # in the ranking's order
+    hook_lower: tuple[float | None, ...]    # per hook: its interest rate's 95% lower bound (None: too few)
     best_hook: HookStats | None
+    hook_ranking: Ranking               # keyed by "hook (campaign, variant x)"
     touches: tuple[TouchRow, ...]
     touch_chart: Chart
     unattributed: int
@@ -292,7 +375,8 @@ class CampaignContext:
     steps: tuple[tuple[str, str], ...]  # per step: (when, message) in words
     stats: CampaignStats
     channels: tuple[ChannelRow, ...]
-    best_channel: str | None
+    channel_ranking: Ranking
+    variant_ranking: Ranking | None     # None: the campaign has no variants to compare
     best_variant: str | None
     touches: tuple[TouchRow, ...]
     touch_chart: Chart
@@ -377,8 +461,8 @@ class StageStep:
 class TimelineItem(NamedTuple):
     """One record of a lead's history, as its timeline shows it (all text, escaped by the template)."""
 
-    at: str             # ISO time (UTC)
-    when: str           # "2026-09-01 14:15 UTC"
+    at: str             # ISO time, as recorded (UTC)
+    when: str           # in the team's time zone (settings timezone): "2026-09-01 09:15 CDT"
     kind: str           # CSS class of its dot: "enrol", "response", "problem" or ""
     label: str          # what happened, in words
     channel: str

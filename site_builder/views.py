@@ -10,40 +10,46 @@ root; templates put ``chrome.root`` in front of it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import operator
 import re
+import zoneinfo
 from typing import Iterable, Mapping, Sequence
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from relead.campaign_stats import FOLLOW_UP_CURVE, TOUCH_BUCKETS, CampaignStats, Stats, TouchCurve, best
+from relead.campaign_stats import TOUCH_BUCKETS, CampaignStats, Ranking, Stats, TouchCurve, ranking
 from relead.derive import Derived
 from relead.funnel import NO_OWNER, NO_SOURCE
 from relead.history import Record
 from relead.hygiene import next_action
 from relead.model import Campaign, Lead, Model
+from relead import periods as P
 from relead.plan import INTERESTED_STEP, REPLY_STEP, DayPlan
-from relead.state import SOFT_BOUNCES, LeadState, record_address
+from relead.priorities import Priority
+from relead.state import SOFT_BOUNCES, TOUCH_COUNTED, LeadState, record_address
 from relead.vocab import CATEGORIES, TEMPERATURES
 
 from . import charts
 from .contexts import (
     BlockRow, CampaignCard, CampaignContext, CampaignsContext, ChannelRow, Chrome, ClosedRow, ContentPageContext,
-    CountRow, FunnelRow, HygieneContext, HygieneItem, HygieneSection, LeadContext, NavItem, Option,
-    OverviewContext, OwnerRow, OwnerTasks, PrioritiesContext, PriorityRow, ReplyRow, SourceRow, StageStep, Stat,
+    CountRow, CrossRow, Drill, FunnelRow, HygieneContext, HygieneItem, HygieneSection, LeadContext, MonthRow, NavItem,
+    Option, OverviewContext, OwnerActivityRow, OwnerRow, PeriodPanel, OwnerTasks, PrioritiesContext, PriorityRow, ReplyRow, SourceRow, StageStep, Stat,
     TimelineItem, TodayContext, TouchRow, WeekRow,
 )
 
 __all__ = [
     "label", "money", "lead_href", "campaign_href", "page_href", "priorities_href", "navigation",
-    "chrome", "has_page", "overview", "priorities_pages", "today", "campaigns", "campaign",
+    "chrome", "has_page", "lead_pages", "overview", "priorities_pages", "today", "campaigns", "campaign",
     "hygiene", "lead", "LeadPages", "content_page", "next_sending_day", "audience_words", "outcome_words",
     "EVENT_LABELS", "TIMELINE_EVENTS", "TASK_LABELS", "PRIORITIES_PAGE_SIZE", "LIST_CAP",
-    "SOURCES_SHOWN", "closed_why", "reply_said",
+    "SOURCES_SHOWN", "closed_why", "reply_said", "drill_href", "browser_href", "drill_filters", "drill_pages",
+    "DRILL_CAP", "last_touch",
 ]
 
 PRIORITIES_PAGE_SIZE = 500     # rows per priorities page
 LIST_CAP = 200                 # rows per list on the today and hygiene pages
 SOURCES_SHOWN = 25             # sources on the overview; the rest are folded into one row
+DRILL_CAP = 100                # rows on a drill-down page: the best-ranked leads behind a row
 
 _CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥"}
 
@@ -205,6 +211,22 @@ def has_page(derived: Derived, lead: Lead) -> bool:
     return lead.lost is not None or lead.id in derived.model.history.by_lead
 
 
+def lead_pages(derived: Derived, *, shown: int = LIST_CAP) -> dict[str, str]:
+    """Lead id -> its page, for every lead that gets one: each that has something to show
+    (:func:`has_page`) and each the hygiene page lists (a duplicate, a lead with no contact
+    details...), so every lead named on the site can be opened. In leads.yaml's order."""
+    hyg = derived.hygiene
+    listed = set()
+    for ids in (hyg.no_next_action, hyg.incomplete_overdue, hyg.uncontactable, hyg.given_up_early,
+                hyg.review_due):
+        listed.update(ids[:shown])
+    for _, ids in hyg.duplicates[:shown]:
+        listed.update(ids)
+    history = derived.model.history.by_lead
+    return {lead.id: lead_href(lead.id) for lead in derived.model.leads
+            if lead.lost is not None or lead.id in history or lead.id in listed}
+
+
 def _touches(n: int) -> str:
     return f"{n} touch" if n == 1 else f"{n} touches"
 
@@ -223,7 +245,15 @@ def chrome(derived: Derived, nav: tuple[NavItem, ...], title: str, *, active: st
            depth: int = 0, script_hash: str = "") -> Chrome:
     return Chrome(title=title, root="../" * depth, active=active, nav=nav,
                   as_of=derived.today.isoformat(), team_name=derived.model.settings.sender.name,
-                  script_hash=script_hash)
+                  script_hash=script_hash, as_of_note=_as_of_note(derived))
+
+
+def _as_of_note(derived: Derived) -> str:
+    # A dashboard built on the example's pinned date must not pass for today's (relead.clock).
+    if derived.as_of is None:
+        return ""
+    return ("That is the example's own date (as_of in content/settings.yaml), not today: remove as_of "
+            "once this repository holds your own leads.")
 
 
 def _owner_name(model: Model, key: str) -> str:
@@ -237,24 +267,25 @@ def _count_rows(items: Iterable[tuple[str, int, str]]) -> tuple[CountRow, ...]:
     return tuple(CountRow(lb, n, n / total if total else 0.0, note) for lb, n, note in items)
 
 
-def _channel_rows(by_channel: Mapping) -> tuple[tuple[ChannelRow, ...], str | None]:
-    winner = best(by_channel)
-    return tuple(ChannelRow(ch, t, ch == winner) for ch, t in by_channel.items()), winner
+def _channel_rows(by_channel: Mapping) -> tuple[tuple[ChannelRow, ...], Ranking]:
+    judged = ranking(by_channel)
+    return tuple(ChannelRow(ch, t, ch == judged.best, judged.lower.get(ch))
+                 for ch, t in by_channel.items()), judged
 
 
 def _touch_rows(curve: TouchCurve) -> tuple[TouchRow, ...]:
-    shares = curve.shares("replied")
     names = [str(i + 1) for i in range(TOUCH_BUCKETS - 1)] + [f"{TOUCH_BUCKETS}+"]
-    return tuple(TouchRow(names[i], curve.sent[i], curve.replied[i], curve.interested[i], shares[i],
-                          FOLLOW_UP_CURVE[i]) for i in range(TOUCH_BUCKETS))
+    return tuple(TouchRow(names[i], curve.sent[i], curve.replied[i], curve.interested[i], curve.recovered[i])
+                 for i in range(TOUCH_BUCKETS))
 
 
 def _touch_chart(rows: Sequence[TouchRow], id: str) -> charts.Chart:
+    # counts of leads on one axis: touches sent (far more) stay in the table
     return charts.grouped_bar_chart(
         [r.touch for r in rows],
-        [("our answers", [r.share for r in rows]), ("closes, industry (SPEC §1)", [r.curve for r in rows])],
-        id=id, title="Share of answers by touch number, beside the industry's share of closes",
-        percent=True)
+        [("answered", [r.replied for r in rows]), ("interested", [r.interested for r in rows]),
+         ("won back", [r.recovered for r in rows])],
+        id=id, title="Answers, interest and leads won back, by the touch number that drew them")
 
 
 # --------------------------------------------------------------------------- overview
@@ -268,29 +299,70 @@ def overview(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> Overvi
     stage_labels = tuple(label(s) for s in stages)
 
     back_words = ", ".join(f"{n} at {s.replace('_', ' ')}" for s, n in rec.back_at.items() if n)
+    rate = P.win_back_rate(rec.recovered, rec.lost)
+    by_campaign = stats.tally.recovered
     stat_cards = (
         Stat("Lost leads", f"{rec.still_lost:,}",
              f"still lost, of {rec.lost:,} with a loss on record", "bad"),
         Stat("Value at stake", money(rec.value_at_stake, cur), "in the leads still lost"),
-        Stat("Recovered to date", f"{rec.recovered:,}", f"{money(rec.value_recovered, cur)} won back", "good"),
+        Stat("Recovered to date", f"{rec.recovered:,}",
+             f"{money(rec.value_recovered, cur)}: every lead won after its loss, by any means "
+             f"({by_campaign:,} after a campaign's touch)", "good"),
+        Stat("Win-back rate", f"{rate:.0%}" if rate is not None else "–",
+             f"recovered ÷ lost: {rec.recovered:,} of the {rec.lost:,} leads with a loss on record", "good"),
         Stat("Back in the funnel", f"{rec.back_in_funnel:,}", back_words or "none yet", "good"),
         Stat("Gone for good", f"{rec.gone_for_good:,}", "out of scope (reviewed after a year)"),
         Stat("Ranked to win back", f"{len(derived.priorities):,}", "lost leads we can contact"),
     )
+    drills = drill_filters(derived)
+
+    def href(*filters: tuple[str, str]) -> str:
+        return drills.get(tuple(filters), "")
 
     funnel_rows = []
     fun = derived.funnel
     for i, s in enumerate(fun):
         nxt = fun[i + 1].reached / s.reached if i + 1 < len(fun) and s.reached else None
-        funnel_rows.append(FunnelRow(label(s.stage), s.reached, s.lost_here, s.drop_off, nxt))
-    funnel_chart = charts.funnel_chart([(r.stage, r.reached, r.lost_here) for r in funnel_rows])
+        funnel_rows.append(FunnelRow(label(s.stage), s.reached, s.lost_here, s.drop_off, nxt,
+                                     href(("stage", s.stage))))
+    funnel_chart = charts.funnel_chart([(r.stage, r.reached, r.lost_here) for r in funnel_rows],
+                                       hrefs=[r.href for r in funnel_rows])
 
     losses = derived.losses
-    reasons = _count_rows(
-        (settings.lost_reasons[k].label, n, label(settings.lost_reasons[k].category))
-        for k, n in sorted(losses["reason"].items(), key=lambda kv: (-kv[1], kv[0])))
-    categories = _count_rows((label(k), losses["category"].get(k, 0), "") for k in CATEGORIES)
-    temperatures = _count_rows((label(k), losses["temperature"].get(k, 0), "") for k in TEMPERATURES)
+    values = P.lost_value_by_reason(derived.states.values(), settings)
+    reason_keys = [k for k, _ in sorted(losses["reason"].items(), key=lambda kv: (-kv[1], kv[0]))]
+    reasons = tuple(
+        CountRow(r.label, r.count, r.share, r.note, href(("reason", k)), values.get(k, 0))
+        for k, r in zip(reason_keys, _count_rows(
+            (settings.lost_reasons[k].label, losses["reason"][k], label(settings.lost_reasons[k].category))
+            for k in reason_keys)))
+    categories = tuple(
+        CountRow(r.label, r.count, r.share, r.note, href(("category", k)))
+        for k, r in zip(CATEGORIES, _count_rows((label(k), losses["category"].get(k, 0), "") for k in CATEGORIES)))
+    temperatures = tuple(
+        CountRow(r.label, r.count, r.share, r.note, href(("temp", k)))
+        for k, r in zip(TEMPERATURES, _count_rows((label(k), losses["temperature"].get(k, 0), "")
+                                                   for k in TEMPERATURES)))
+    by_value = sorted(zip(reason_keys, reasons), key=lambda kr: (-kr[1].value, kr[0]))
+
+    cross = P.reason_by_stage(derived.states.values(), settings)
+    loss_stages = [st for st in stages if any(row.get(st) for row in cross.values()) or st != stages[-1]]
+    reason_stage = tuple(
+        CrossRow(settings.lost_reasons[k].label, href(("reason", k)),
+                 tuple((cross[k].get(st, 0), href(("reason", k), ("stage", st))) for st in loss_stages),
+                 sum(cross[k].values()))
+        for k in reason_keys if k in cross)
+    stage_totals = tuple(sum(cross[k].get(st, 0) for k in cross) for st in loss_stages)
+
+    month_rows = tuple(MonthRow(f"{m.month:%b %Y}", m.recovered, m.value)
+                       for m in P.recovered_by_month(derived.states.values(), settings, derived.today))
+    months_chart = charts.grouped_bar_chart(
+        [r.month[:3] for r in month_rows], [(f"value won back ({cur})", [r.value for r in month_rows])],
+        id="months", title="Value won back, month by month (12 months)")
+
+    summaries = P.period_summaries(model, derived.today, derived.states)
+    periods = tuple(_period_panel(model, ps, cur, i == 0) for i, ps in enumerate(summaries))
+    backlog = P.owner_backlog(derived.states.values(), settings, derived.today)
 
     rows = sorted(derived.by_source.items(), key=lambda kv: (-kv[1]["leads"], kv[0]))
     hidden = max(0, len(rows) - SOURCES_SHOWN)
@@ -301,7 +373,10 @@ def overview(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> Overvi
         rows = keep + [(f"{len(rest)} other sources", folded)]
         hidden = len(rest)
     sources = tuple(SourceRow(name if name != NO_SOURCE else "(no source)", r["leads"],
-                              tuple(r["reached"][s] for s in stages), r["lost"]) for name, r in rows)
+                              tuple(r["reached"][s] for s in stages), r["lost"],
+                              "" if hidden and i == len(rows) - 1
+                              else href(("source", "" if name == NO_SOURCE else name)))
+                    for i, (name, r) in enumerate(rows))
 
     weeks = derived.weeks
     this, last = weeks[-1].counts, weeks[-2].counts if len(weeks) > 1 else {}
@@ -313,66 +388,289 @@ def overview(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> Overvi
     weekly_chart = charts.line_chart(short, [(lb, vals) for lb, vals in weekly_table], id="weekly",
                                      title="Leads reaching each stage, week by week (12 weeks)")
 
+    none = {"follow_ups_overdue": 0, "replies_waiting": 0}
     owners = tuple(OwnerRow(_owner_name(model, k if k != NO_OWNER else ""), r["leads"], r["open"], r["lost"],
-                            r["back_in_funnel"], r["recovered"], r["won"], r["dead"], r["value_at_stake"])
+                            r["back_in_funnel"], r["recovered"], r["won"], r["dead"], r["value_at_stake"],
+                            href(("owner", "" if k == NO_OWNER else k)),
+                            backlog.get(k, none)["follow_ups_overdue"], backlog.get(k, none)["replies_waiting"])
                    for k, r in derived.by_owner.items())
     back_at = _count_rows((label(s), n, "") for s, n in rec.back_at.items())
     start = weeks[-1].start
     return OverviewContext(
         chrome=chrome(derived, nav, "Lost-lead recovery", active="overview"),
-        currency=cur, stats=stat_cards, funnel=tuple(funnel_rows), funnel_chart=funnel_chart,
+        currency=cur, stats=stat_cards, periods=periods, funnel=tuple(funnel_rows), funnel_chart=funnel_chart,
         back_at=back_at,
         reasons=reasons,
         reasons_chart=charts.bar_chart([(r.label, r.count) for r in reasons], id="reasons",
-                                       title="Lost leads by reason"),
+                                       title="Lost leads by reason", hrefs=[r.href for r in reasons]),
+        reasons_value_chart=charts.bar_chart([(r.label, r.value) for _, r in by_value], id="reasons-value",
+                                             title=f"Value of the leads lost, by reason ({cur})", unit=cur,
+                                             hrefs=[r.href for _, r in by_value]),
+        loss_stages=tuple(label(st) for st in loss_stages), reason_stage=reason_stage,
+        stage_totals=stage_totals, months=month_rows, months_chart=months_chart,
         categories=categories,
         categories_chart=charts.bar_chart([(r.label, r.count) for r in categories], id="categories",
-                                          title="Lost leads by category of reason"),
+                                          title="Lost leads by category of reason",
+                                          hrefs=[r.href for r in categories]),
         temperatures=temperatures,
         temperatures_chart=charts.bar_chart([(r.label, r.count) for r in temperatures], id="temperature",
                                             title="Lost leads by temperature at the time of loss",
-                                            classes=("hot", "warm", "cold")),
+                                            classes=("hot", "warm", "cold"), hrefs=[r.href for r in temperatures]),
         stages=stage_labels, sources=sources, sources_hidden=hidden,
         week_label=f"week of {start.day} {start:%b %Y}", weeks=week_rows, weekly_chart=weekly_chart,
         week_starts=week_starts, weekly_table=weekly_table, owners=owners, outreach=stats.tally,
-        campaigns_href="campaigns.html")
+        recovered=rec.recovered, campaigns_href="campaigns.html")
+
+
+def _change(now: float, then: float | None, fmt) -> tuple[str, str]:
+    """(words for the change against the period before, tone)."""
+    if then is None:
+        return "", ""
+    diff = now - then
+    if not diff:
+        return f"same as before ({fmt(then)})", ""
+    sign = "+" if diff > 0 else "−"
+    return f"{sign}{fmt(abs(diff))} against {fmt(then)}", "up" if diff > 0 else "down"
+
+
+def _period_panel(model: Model, ps: P.PeriodSummary, cur: str, first: bool) -> PeriodPanel:
+    n, b = ps.numbers, ps.before
+    def count(v: float) -> str:
+        return f"{v:,.0f}"
+
+    def stat(name: str, title: str, what: str, fmt=count, good: bool = True) -> Stat:
+        words, tone = _change(getattr(n, name), getattr(b, name) if b is not None else None, fmt)
+        if tone:
+            tone = "good" if (tone == "up") == good else "bad"
+        return Stat(title, fmt(getattr(n, name)), "; ".join(x for x in (what, words) if x), tone)
+
+    rate, before = n.win_back_rate, b.win_back_rate if b is not None else None
+    rate_note = (f"recovered ÷ lost: {n.recovered:,} of {n.open_to_win_back:,} leads with a loss on record "
+                 "not yet won back when the period began")
+    if before is not None and rate is not None:
+        rate_note += f"; {before:.1%} before"
+    stats = (
+        stat("new_leads", "New leads", "reached the first stage"),
+        stat("lost", "Lost", f"{money(n.value_lost, cur)} of value", good=False),
+        stat("recovered", "Won back", f"{money(n.value_recovered, cur)} of value"),
+        Stat("Win-back rate", f"{rate:.1%}" if rate is not None else "–", rate_note),
+        stat("back_in_funnel", "Back in the funnel", "lost leads that reached a stage again, "
+             "whatever came of them since"),
+        stat("touches", "Touches sent", "by campaigns: email, SMS, call and mail tasks"),
+        stat("calls", "Calls made", "an outcome recorded"),
+        stat("answers", "Answers", "from the leads"),
+        stat("interested", "Interested", "said so"),
+    )
+    owners = tuple(OwnerActivityRow(_owner_name(model, o.owner if o.owner != NO_OWNER else ""), o.touches,
+                                    o.calls, o.answers, o.interested, o.recovered) for o in ps.owners)
+    previous = f"{ps.previous_words} ({ps.previous.words()})" if ps.previous is not None else ""
+    return PeriodPanel(ps.period, ps.label, ps.window.words(), previous, stats, owners, first)
 
 
 # --------------------------------------------------------------------------- priorities
 
-def priorities_pages(derived: Derived, nav: tuple[NavItem, ...], script: str, script_hash: str,
-                     *, page_size: int = PRIORITIES_PAGE_SIZE) -> Iterable[PrioritiesContext]:
-    """One context per page of the ranked list (one page when it is short)."""
-    model = derived.model
-    settings = model.settings
-    ranked = derived.priorities
+_CALL_DONE = frozenset(("called", "no_answer", "voicemail"))
+
+
+def last_touch(st: LeadState, records: Sequence[Record]) -> str:
+    """A lead's last touch as a priorities row shows it: ``2026-11-03 email``, ``2026-10-01 call
+    (no answer)``; the touches before relead when history has none; ``none recorded``."""
+    for rec in reversed(records):
+        ev = rec.event
+        if ev in TOUCH_COUNTED and not rec.step.startswith("-"):
+            return f"{rec.day} {rec.channel}".rstrip()
+        if ev in _CALL_DONE:
+            return f"{rec.day} call ({EVENT_LABELS[ev].split(': ', 1)[-1]})"
+    if st.lead.touches:
+        return f"{_touches(st.lead.touches)} before relead"
+    return "none recorded"
+
+
+def _slug(value: str) -> str:
+    """A filter value as a file name: lower-case letters, digits, ``_`` and dashes; a short hash
+    keeps apart values that would read the same (``Trade show`` and ``trade-show``), or none at all."""
+    text = re.sub(r"[^a-z0-9_]+", "-", value.lower()).strip("-")[:40]
+    if text != value or not text:
+        text = (text + "-" if text else "") + hashlib.sha256(value.encode("utf-8")).hexdigest()[:8]
+    return text
+
+
+def drill_href(filters: Sequence[tuple[str, str]]) -> str:
+    """The drill-down page of ``filters`` ((name, value) pairs): ``priorities/reason-price.html``."""
+    return "priorities/" + "--".join(f"{k}-{_slug(v)}" for k, v in filters) + ".html"
+
+
+def browser_href(filters: Sequence[tuple[str, str]]) -> str:
+    """The whole ranked list with ``filters`` applied by its script: ``priorities.html?reason=price``."""
+    return "priorities.html?" + urlencode(list(filters))
+
+
+Filters = tuple[tuple[str, str], ...]
+
+
+def drill_filters(derived: Derived) -> dict[Filters, str]:
+    """Every row of the overview that links to the leads behind it -> its drill-down page: each
+    lost reason, loss stage, kind of loss and temperature with a loss, each owner, each source
+    shown (the folded ones aside), each reason and stage with a loss. Values are the leads' own
+    (``owner: ""`` for none), as the priorities page filters them."""
+    settings = derived.model.settings
+    losses = derived.losses
+    out: list[Filters] = []
+    out += [(("reason", r),) for r, n in losses["reason"].items() if n]
+    out += [(("stage", s.stage),) for s in derived.funnel if s.lost_here]
+    out += [(("category", c),) for c in CATEGORIES if losses["category"].get(c)]
+    out += [(("temp", t),) for t in TEMPERATURES if losses["temperature"].get(t)]
+    out += [(("owner", "" if o == NO_OWNER else o),) for o in derived.by_owner]
+    out += [(("source", "" if src == NO_SOURCE else src),) for src in _shown_sources(derived)]
+    cross = P.reason_by_stage(derived.states.values(), settings)
+    out += [(("reason", r), ("stage", st)) for r, row in cross.items() for st, n in row.items() if n]
+    return {f: drill_href(f) for f in out}
+
+
+def _shown_sources(derived: Derived) -> list[str]:
+    """The sources the overview shows a row of, largest first (the rest are folded into one)."""
+    rows = sorted(derived.by_source.items(), key=lambda kv: (-kv[1]["leads"], kv[0]))
+    if len(rows) > SOURCES_SHOWN:
+        rows = rows[:SOURCES_SHOWN - 1]
+    return [name for name, _ in rows]
+
+
+def _filter_keys(lead: Lead, category: str) -> tuple[Filters, ...]:
+    lost = lead.lost
+    return ((("reason", lost.reason),), (("stage", lost.stage),), (("category", category),),
+            (("temp", lost.temperature or ""),),
+            (("owner", lead.owner),), (("source", lead.source),),
+            (("reason", lost.reason), ("stage", lost.stage)))
+
+
+class _Rows:
+    """Priority rows as every priorities page shows them (the lookups made once)."""
+
+    def __init__(self, derived: Derived):
+        model = derived.model
+        self.derived = derived
+        self.reasons = model.settings.lost_reasons
+        self.owners: dict[str, str] = {}
+        self.history = model.history.by_lead
+        self.campaigns = model.campaigns
+
+    def owner(self, key: str) -> str:
+        name = self.owners.get(key)
+        if name is None:
+            name = self.owners[key] = _owner_name(self.derived.model, key)
+        return name
+
+    def row(self, p: Priority) -> PriorityRow:
+        lead = p.lead
+        st = self.derived.states[lead.id]
+        return PriorityRow(p.rank, lead, lead_href(lead.id), self.owner(lead.owner), lead.lost.temperature or "",
+                           lead.lost.stage, self.reasons[lead.lost.reason].label, st.category or "", p.score,
+                           p.breakdown,
+                           last_touch(st, self.history.get(lead.id, ())),
+                           next_action(st, self.campaigns, self.derived.today) or "none: lost in the system")
+
+
+def _options(derived: Derived, ranked: Sequence[Priority], rows: _Rows):
+    settings = derived.model.settings
     reasons = settings.lost_reasons
-    owners: dict[str, str] = {}
+    owners: set[str] = set()
     reason_keys: set[str] = set()
     sources: set[str] = set()
+    stages: set[str] = set()
+    categories: set[str] = set()
     for p in ranked:
-        owners.setdefault(p.lead.owner, _owner_name(model, p.lead.owner))
+        categories.add(reasons[p.lead.lost.reason].category)
+        owners.add(p.lead.owner)
         reason_keys.add(p.lead.lost.reason)
         sources.add(p.lead.source)
-    owner_opts = tuple(Option(k, v) for k, v in sorted(owners.items(), key=lambda kv: kv[1]))
+        stages.add(p.lead.lost.stage)
+    owner_opts = tuple(sorted((Option(k, rows.owner(k)) for k in owners), key=lambda o: (o.label, o.value)))
     temp_opts = tuple(Option(t, label(t)) for t in TEMPERATURES)
     reason_opts = tuple(Option(k, reasons[k].label) for k in reasons if k in reason_keys)
     source_opts = tuple(Option(s, s or "(no source)") for s in sorted(sources))
+    stage_opts = tuple(Option(s, label(s)) for s in settings.funnel if s in stages)
+    category_opts = tuple(Option(c, label(c)) for c in CATEGORIES if c in categories)
+    return owner_opts, temp_opts, reason_opts, source_opts, stage_opts, category_opts
+
+
+def priorities_pages(derived: Derived, nav: tuple[NavItem, ...], script: str, script_hash: str,
+                     *, page_size: int = PRIORITIES_PAGE_SIZE) -> Iterable[PrioritiesContext]:
+    """One context per page of the ranked list (one page when it is short)."""
+    settings = derived.model.settings
+    ranked = derived.priorities
+    rows = _Rows(derived)
+    owner_opts, temp_opts, reason_opts, source_opts, stage_opts, category_opts = _options(derived, ranked, rows)
     n_pages = max(1, -(-len(ranked) // page_size))
     hrefs = tuple(priorities_href(i + 1) for i in range(n_pages))
     for i in range(n_pages):
         chunk = ranked[i * page_size:(i + 1) * page_size]
-        rows = tuple(PriorityRow(p.rank, p.lead, lead_href(p.lead.id), owners[p.lead.owner],
-                                 p.lead.lost.temperature or "", p.lead.lost.stage,
-                                 reasons[p.lead.lost.reason].label, p.score, p.breakdown)
-                     for p in chunk)
         title = "Priorities" if n_pages == 1 else f"Priorities, page {i + 1} of {n_pages}"
         yield PrioritiesContext(
             chrome=chrome(derived, nav, title, active="priorities", script_hash=script_hash),
-            currency=settings.currency, rows=rows, total=len(ranked),
+            currency=settings.currency, rows=tuple(rows.row(p) for p in chunk), total=len(ranked),
             first=chunk[0].rank if chunk else 0, page=i + 1, pages=hrefs, owners=owner_opts,
-            temperatures=temp_opts, reasons=reason_opts, sources=source_opts,
-            coolest_first=settings.scoring.coolest_first, script=script)
+            temperatures=temp_opts, reasons=reason_opts, sources=source_opts, stages=stage_opts,
+            categories=category_opts, coolest_first=settings.scoring.coolest_first, script=script)
+
+
+def _drill_words(derived: Derived, filters: Filters) -> str:
+    settings = derived.model.settings
+    words = []
+    for key, value in filters:
+        if key == "reason":
+            words.append(f"lost because: {settings.lost_reasons[value].label}" if value in settings.lost_reasons
+                         else f"lost because: {value}")
+        elif key == "stage":
+            words.append(f"lost at {label(value).lower()}")
+        elif key == "category":
+            words.append(f"a loss of the kind {label(value).lower()}")
+        elif key == "temp":
+            words.append(f"{value} when lost")
+        elif key == "owner":
+            words.append(f"owned by {_owner_name(derived.model, value)}" if value else "with no owner")
+        elif key == "source":
+            words.append(f"from {value}" if value else "with no source")
+    return ", ".join(words)
+
+
+def drill_pages(derived: Derived, nav: tuple[NavItem, ...], script: str, script_hash: str, *,
+                cap: int = DRILL_CAP) -> Iterable[tuple[str, PrioritiesContext]]:
+    """(path, context) of each drill-down page of :func:`drill_filters`: the ``cap`` best-ranked
+    leads behind the row, and how many leads with a loss match. One walk over the ranked leads
+    and one over the lost ones, whatever the number of pages."""
+    settings = derived.model.settings
+    pages = drill_filters(derived)
+    ranked_rows: dict[Filters, list] = {f: [] for f in pages}
+    ranked_n = dict.fromkeys(pages, 0)
+    lost_n = dict.fromkeys(pages, 0)
+    states = derived.states
+    for p in derived.priorities:
+        for f in _filter_keys(p.lead, states[p.lead.id].category):
+            n = ranked_n.get(f)
+            if n is None:
+                continue
+            ranked_n[f] = n + 1
+            if n < cap:
+                ranked_rows[f].append(p)
+    for st in states.values():
+        if st.lead.lost is None:
+            continue
+        for f in _filter_keys(st.lead, st.category):
+            if f in lost_n:
+                lost_n[f] += 1
+    rows = _Rows(derived)
+    opts = _options(derived, derived.priorities, rows)
+    for f, path in pages.items():
+        chunk = ranked_rows[f]
+        words = _drill_words(derived, f)
+        yield path, PrioritiesContext(
+            chrome=chrome(derived, nav, f"Priorities: {words}", active="priorities", depth=1,
+                          script_hash=script_hash),
+            currency=settings.currency, rows=tuple(rows.row(p) for p in chunk), total=ranked_n[f],
+            first=chunk[0].rank if chunk else 0, page=1, pages=(), owners=opts[0], temperatures=opts[1],
+            reasons=opts[2], sources=opts[3], stages=opts[4], categories=opts[5],
+            coolest_first=settings.scoring.coolest_first,
+            script=script, drill=Drill(words, lost_n[f], ranked_n[f], browser_href(f)))
 
 
 # --------------------------------------------------------------------------- today
@@ -449,7 +747,8 @@ def today(derived: Derived, plan: DayPlan, nav: tuple[NavItem, ...], *, sending_
         enrolments=plan.enrolments[:shown], skipped=plan.skipped[:shown], deferred=plan.deferred[:shown],
         stopped=plan.stopped[:shown], shown=shown, names=names, contacts=contacts,
         campaign_names={cid: c.name for cid, c in model.campaigns.items()},
-        lead_hrefs={i: lead_pages[i] for i in names if i in lead_pages}, hooks=hooks)
+        lead_hrefs={i: lead_pages[i] for i in names if i in lead_pages}, hooks=hooks,
+        owner_names={k: m.name for k, m in model.settings.team.items()})
 
 
 def _reply_row(derived: Derived, st: LeadState, lead_pages: Mapping[str, str]) -> ReplyRow:
@@ -472,14 +771,18 @@ def campaigns(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> Campa
     model = derived.model
     cards = tuple(CampaignCard(c, campaign_href(cid), _hooks(c), stats.campaigns[cid])
                   for cid, c in sorted(model.campaigns.items(), key=lambda kv: (-kv[1].priority, kv[0])))
-    channel_rows, winner = _channel_rows(stats.by_channel)
+    channel_rows, judged = _channel_rows(stats.by_channel)
     hooks = stats.by_hook
-    fair = [h for h in hooks if h.tally.sent >= 10 and (h.tally.interested or h.tally.replied)]
+    names = [f"{h.hook} ({h.campaign}{', variant ' + h.variant if h.variant else ''})" for h in hooks]
+    hook_judged = ranking({names[i]: h.tally for i, h in enumerate(hooks)})
+    best_hook = hooks[names.index(hook_judged.best)] if hook_judged.best is not None else None
     touch_rows = _touch_rows(stats.touches)
     return CampaignsContext(
         chrome=chrome(derived, nav, "Campaigns", active="campaigns"),
         currency=model.settings.currency, cards=cards, total=stats.tally, channels=channel_rows,
-        best_channel=winner, hooks=hooks, best_hook=fair[0] if fair else None, touches=touch_rows,
+        channel_ranking=judged, hooks=hooks,
+        hook_lower=tuple(hook_judged.lower.get(n) for n in names), best_hook=best_hook,
+        hook_ranking=hook_judged, touches=touch_rows,
         touch_chart=_touch_chart(touch_rows, "touches"), unattributed=stats.unattributed)
 
 
@@ -542,8 +845,9 @@ def campaign(derived: Derived, cs: CampaignStats, nav: tuple[NavItem, ...]) -> C
     sending = derived.model.settings.sending
     unit = "business day" if sending.steps_in_business_days else "day"
     steps = tuple((f"{unit.capitalize()} {s.day}" if s.day else "On enrolment", s.message) for s in camp.steps)
-    channel_rows, winner = _channel_rows({ch: t for ch, t in cs.by_channel.items() if t.sent or t.skipped})
+    channel_rows, judged = _channel_rows({ch: t for ch, t in cs.by_channel.items() if t.sent or t.skipped})
     variants = {v.variant: v.tally for v in cs.by_variant if v.variant}
+    variant_judged = ranking(variants) if len(variants) > 1 else None
     touch_rows = _touch_rows(cs.touches)
     step_labels = [f"{s.index + 1} {s.channel}" for s in cs.steps]
     steps_chart = charts.grouped_bar_chart(
@@ -554,8 +858,8 @@ def campaign(derived: Derived, cs: CampaignStats, nav: tuple[NavItem, ...]) -> C
         chrome=chrome(derived, nav, camp.name, active="campaigns", depth=1),
         currency=derived.model.settings.currency, campaign=camp,
         audience=audience_words(derived, camp), outcomes=outcome_words(derived, camp), steps=steps,
-        stats=cs, channels=channel_rows, best_channel=winner,
-        best_variant=best(variants, min_sent=10) if len(variants) > 1 else None,
+        stats=cs, channels=channel_rows, channel_ranking=judged, variant_ranking=variant_judged,
+        best_variant=variant_judged.best if variant_judged is not None else None,
         touches=touch_rows, touch_chart=_touch_chart(touch_rows, "touches"), steps_chart=steps_chart)
 
 
@@ -604,7 +908,7 @@ def hygiene(derived: Derived, nav: tuple[NavItem, ...], lead_pages: Mapping[str,
                 "Find the buyer, then add what you find.", hyg.uncontactable, research),
         section("given-up-early", f"Given up with fewer than {target} touches",
                 "Lost (or out of scope) with no campaign or recycle date to bring them back, after fewer "
-                f"touches than the {target} a lead deserves (most sales close after the fifth contact).",
+                f"touches than the {target} the team aims for (settings: scoring.touch_target).",
                 hyg.given_up_early, lambda i: f"{_touches(states[i].touches)}; {status(i)}"),
         section("review-due", "Out of scope, due for review",
                 "Recorded as out of scope a while ago; circumstances change. Look again, then "
@@ -665,8 +969,29 @@ class LeadPages:
         self.status_labels = {"won": "Won", "recovered": "Recovered", "back_in_funnel": "Back in the funnel",
                               "dead": "Gone for good", "lost": "Lost", "open": "Open"}
         self.chrome = chrome(derived, nav, "", depth=1)
+        try:
+            self.zone = zoneinfo.ZoneInfo(model.settings.timezone or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.zone = dt.timezone.utc
+        self._local: dict[str, str] = {}     # "YYYY-MM-DDTHH:MM" + offset -> as the team reads it
 
-    def _timeline(self, records) -> tuple[TimelineItem, ...]:
+    def local_time(self, at: str) -> str:
+        """A record's ISO time in the team's time zone: ``2026-09-01 09:15 CDT``. Worked out once
+        per minute of history (outreach writes many records in the same minute)."""
+        key = at[:16] + at[19:].lstrip("0123456789.")
+        text = self._local.get(key)
+        if text is None:
+            try:
+                when = dt.datetime.fromisoformat(at)
+            except ValueError:
+                return at
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.timezone.utc)
+            local = when.astimezone(self.zone)
+            text = self._local[key] = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        return text
+
+    def _timeline(self, records, owner: str = "") -> tuple[TimelineItem, ...]:
         """The lead's records in time order, as its page shows them; an `attempting` only when
         nothing says how that touch ended. (Hot at 100,000 leads: records are unpacked, not
         read field by field.)"""
@@ -674,7 +999,10 @@ class LeadPages:
         for rec in records:
             if rec[2] in _RESULTS:
                 done.add(rec[9])
-        events, names, steps = TIMELINE_EVENTS, self.campaign_names, self.step_labels
+        events, names, steps, local = TIMELINE_EVENTS, self.campaign_names, self.step_labels, self.local_time
+        handed = {"email": "Email sent", "sms": "SMS sent",
+                  "call": f"Call task handed to {owner or 'the owner'}: a call to make",
+                  "mail": f"Mail task handed to {owner or 'the owner'}: a letter to print and send"}
         new = tuple.__new__
         items = []
         for day, at, ev, _lead, campaign, _enrolment, step, channel, variant, touch, ref, note in \
@@ -685,6 +1013,8 @@ class LeadPages:
             if step and step[0] == "-" and ev in _TASK_HANDED:
                 # the owner's task, handed out: not a call that was made
                 text, kind, channel, step = f"Task for the owner: {_TASK_WORDS.get(step, 'follow up')}", "", "", ""
+            elif ev == "sent" and channel in handed:
+                text = handed[channel]
             elif ev == "replied" and note:
                 note, colleague = reply_said(note)
                 if colleague:
@@ -695,7 +1025,7 @@ class LeadPages:
                 where = names[campaign] + steps[step] + (", variant " + variant if variant else "")
             else:
                 where = ""
-            items.append(new(TimelineItem, (at, f"{day} {at[11:16]} UTC", kind, text, channel, where,
+            items.append(new(TimelineItem, (at, local(at), kind, text, channel, where,
                                             note or (ref if show_ref else ""))))
         return tuple(items)
 
@@ -719,10 +1049,11 @@ class LeadPages:
         records = self.model.history.by_lead.get(lead.id, ())
         timeline: tuple[TimelineItem, ...] = ()
         if records:
-            timeline = self._timeline(records)
+            timeline = self._timeline(records, self.owner_names.get(self.settings.owner_of(lead.owner), ""))
         ch = self.chrome
         return LeadContext(
-            chrome=Chrome(lead.display_name, ch.root, ch.active, ch.nav, ch.as_of, ch.team_name),
+            chrome=Chrome(lead.display_name, ch.root, ch.active, ch.nav, ch.as_of, ch.team_name,
+                          as_of_note=ch.as_of_note),
             currency=self.settings.currency, lead=lead, state=st,
             status=self.status_labels.get(st.status, st.status),
             owner=self.owner_names.get(lead.owner, lead.owner or NO_OWNER),

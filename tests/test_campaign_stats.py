@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 
-from relead.campaign_stats import Tally, best, campaign_stats
+from relead.campaign_stats import MIN_SENT, Tally, best, campaign_stats, ranking, wilson_lower
 from relead.check import check_repository
 from relead.history import HEADER, touch_id
 
@@ -81,3 +81,49 @@ def test_best_needs_enough_touches():
     assert best({"sms": few, "email": many}) == "email"
     assert best({"sms": few}) is None
     assert best({"email": Tally(sent=50)}) is None, "no answers at all: nothing worked best"
+
+
+def test_the_channel_with_more_interest_leads_even_with_fewer_touches():
+    """Call (8 sent, 3 interested) drew far more interest than mail (13 sent, 1 interested): a
+    hidden ten-touch minimum once crowned mail."""
+    call = Tally(sent=8, replied=3, interested=3, recovered=2, value_recovered=41000)
+    mail = Tally(sent=13, replied=1, interested=1, recovered=1, value_recovered=11000)
+    email = Tally(sent=137, replied=7)
+    assert best({"email": email, "call": call, "mail": mail}) == "call"
+    judged = ranking({"email": email, "call": call, "mail": mail})
+    assert judged.min_sent == MIN_SENT and judged.left_out == ()
+    assert judged.lower["call"] > judged.lower["mail"] > judged.lower["email"] == 0
+
+
+def test_the_example_crowns_call(example_root):
+    checked = check_repository(example_root, today=dt.date(2026, 11, 22))
+    d = checked.derived
+    stats = campaign_stats(d.model, d.states)
+    assert (stats.by_channel["call"].sent, stats.by_channel["call"].interested) == (8, 3)
+    assert best(stats.by_channel) == "call"
+    assert stats.by_hook[0].tally.interested == max(h.tally.interested for h in stats.by_hook)
+
+
+def test_a_ranking_names_what_it_left_out_and_why():
+    judged = ranking({"sms": Tally(sent=3, replied=3, interested=3), "mail": Tally(),
+                      "email": Tally(sent=40, replied=4, interested=2)})
+    assert judged.best == "email"
+    assert judged.left_out == (("sms", 3), ("mail", 0)), "in the order given, with the touches each had"
+    assert set(judged.lower) == {"email"}
+
+
+def test_wilson_lower_bound():
+    assert wilson_lower(0, 0) == 0 and wilson_lower(0, 50) == 0
+    assert round(wilson_lower(3, 8), 4) == 0.1368
+    assert round(wilson_lower(1, 13), 4) == 0.0137
+    assert wilson_lower(10, 10) < 1 and wilson_lower(100, 100) > wilson_lower(10, 10)
+
+
+def test_touch_numbers_count_the_teams_own_wins_and_no_outside_figures(make_repo):
+    import relead.campaign_stats as module
+
+    assert not hasattr(module, "FOLLOW_UP_CURVE"), "no figures from outside the team's own data"
+    root = make_repo(LEADS, history=history())
+    d = check_repository(root, today=dt.date(2026, 11, 22)).derived
+    cs = campaign_stats(d.model, d.states).campaigns["warm-lead-magnet"]
+    assert cs.touches.recovered == (0, 1, 0, 0, 0), "ann's win counts for the touch that got her answer"

@@ -1,18 +1,26 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright, the site served
 on 127.0.0.1. Skips (with how to install) when Chromium is missing; with
-RELEAD_REQUIRE_BROWSER=1 (as .ci/run sets) it fails instead."""
+RELEAD_REQUIRE_BROWSER=1 (as .ci/run sets) it fails instead.
+
+Every page kind is measured at 1366 and 390 px with long and hostile leads (nothing wider than
+the screen), checked with axe-core (no serious or critical violation), and printed to A4 PDF
+(rows on page 1, headers' words on every page, legend colours that print). Checks that need no
+browser (the Nu HTML checker, contrast, chart label layout) are in test_site_a11y.py."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from site_builder.build import build
 
-from site_fixtures import (HOSTILE_IMG, HOSTILE_NAME, ROOT, TODAY, PageWatch, chromium, hostile_repo,
+from site_fixtures import (EXAMPLE, HOSTILE_IMG, HOSTILE_NAME, TODAY, PageWatch, chromium, hostile_repo,
                            require_chromium, serve)
+from browser_fixtures import (CHART_TEXT_CLASH_JS, LONG_COMPANY, LONG_LEAD_PAGE, LONG_NAME, SCROLLERS_JS,
+                              TOO_WIDE_JS, layout_repo, run_axe, serious)
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +38,7 @@ def browser():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "_site"
-    assert build(ROOT, out, today=TODAY).files
+    assert build(EXAMPLE, out, today=TODAY).files
     return out
 
 
@@ -62,7 +70,7 @@ def test_overview_shows_the_funnel_of_summary_json(browser, served, site, tmp_pa
             " r.querySelector('[data-lost]').textContent])")
         expected = [[f"{f['reached']:,}", f"{f['lost_here']:,}"] for f in summary["funnel"]]
         assert shown == expected
-        assert page.locator("svg[role=img]").count() >= 5
+        assert page.locator("figure.chart svg[role=img], figure.chart svg[role=group]").count() >= 5
         assert page.locator("svg title").first.text_content().startswith("Funnel")
         assert page.get_by_text("Lost leads", exact=True).is_visible()
         page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
@@ -115,23 +123,6 @@ def test_priorities_work_without_javascript(browser, served):
         context.close()
 
 
-@pytest.mark.parametrize("rel", ["index.html", "priorities.html", "today.html", "campaigns.html",
-                                 "campaigns/hot-reactivation.html", "hygiene.html",
-                                 "leads/dale-simmons-heartland-tractor.html", "pages/playbook.html"])
-def test_every_page_kind_is_clean_on_a_laptop_and_a_phone(browser, served, rel, tmp_path):
-    for name, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
-        context, page, watch = open_page(browser, served, rel, viewport)
-        try:
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= viewport["width"], f"{rel} is {width}px wide on a {viewport['width']}px {name}"
-            assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui"), \
-                "the stylesheet loaded"
-            page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
-            assert watch.errors == [] and watch.dialogs == [] and watch.outside() == [], (rel, name)
-        finally:
-            context.close()
-
-
 def test_the_overview_prints(browser, served, tmp_path):
     context, page, watch = open_page(browser, served, "index.html")
     try:
@@ -165,3 +156,205 @@ def test_hostile_lead_data_never_runs(browser, tmp_path_factory):
                 assert watch.errors == [], (rel, watch.errors)
             finally:
                 context.close()
+
+
+# --------------------------------------------------------------------------- layout, print, axe
+#
+# Every page kind, built from the example plus long and hostile leads (browser_fixtures.LONG_LEADS:
+# a name, a company and an email with no space to break at; site_fixtures.HOSTILE_LEADS: HTML and
+# script in every field), on a laptop and a phone.
+
+SCREEN = {"laptop": {"width": 1366, "height": 768}, "phone": PHONE}
+KINDS = ["index.html", "priorities.html", "today.html", "campaigns.html", "campaigns/hot-reactivation.html",
+         "hygiene.html", "leads/dale-simmons-heartland-tractor.html", LONG_LEAD_PAGE, "leads/hostile-script.html",
+         "pages/playbook.html", "pages/hostile.html", "priorities/*"]
+
+
+def resolve(site: Path, rel: str) -> str:
+    """``priorities/*``: the first of the ranked list's drill-down pages (one per owner, reason...)."""
+    if not rel.endswith("*"):
+        return rel
+    found = sorted(site.glob(rel))
+    assert found, f"no page {rel}"
+    return found[0].relative_to(site).as_posix()
+
+
+@pytest.fixture(scope="module")
+def long_site(tmp_path_factory) -> Path:
+    repo = layout_repo(tmp_path_factory.mktemp("layout") / "repo")
+    out = repo.parent / "_site"
+    assert build(repo, out, today=TODAY).files
+    return out
+
+
+@pytest.fixture(scope="module")
+def long_served(long_site):
+    with serve(long_site) as base:
+        yield base
+
+
+@pytest.mark.parametrize("rel", KINDS)
+def test_no_page_is_wider_than_the_screen(browser, long_site, long_served, rel):
+    """Every page kind is clean on a laptop and a phone: nothing reaches past the right edge (a
+    long name made a lead page 473 px wide on a 390 px phone) except inside a box that scrolls
+    sideways on purpose, no script error, no dialog, nothing loaded from elsewhere."""
+    rel = resolve(long_site, rel)
+    for name, viewport in SCREEN.items():
+        context, page, watch = open_page(browser, long_served, rel, viewport)
+        try:
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"{rel} is {width}px wide on a {viewport['width']}px {name}"
+            assert page.evaluate(TOO_WIDE_JS) == [], (rel, name)
+            assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui"), \
+                "the stylesheet loaded"
+            assert watch.errors == [] and watch.dialogs == [] and watch.outside() == [], (rel, name)
+        finally:
+            context.close()
+
+
+def test_the_long_leads_are_on_the_pages_measured(long_site):
+    """The layout tests above see the long name where it used to break out."""
+    for rel in ("priorities.html", "hygiene.html", LONG_LEAD_PAGE):
+        assert LONG_NAME in (long_site / rel).read_text(encoding="utf-8"), rel
+    assert LONG_COMPANY in (long_site / "priorities.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("rel", KINDS)
+def test_axe_finds_nothing_serious_on_a_laptop_or_a_phone(browser, long_site, long_served, rel):
+    """axe-core (WCAG 2 A and AA, best practices): no serious or critical violation, and no
+    heading that skips a level."""
+    rel = resolve(long_site, rel)
+    for name, viewport in SCREEN.items():
+        context, page, watch = open_page(browser, long_served, rel, viewport)
+        try:
+            results = run_axe(page)
+            assert results["testEngine"]["version"].startswith("4."), results["testEngine"]
+            assert serious(results) == [], (rel, name)
+            assert [v["id"] for v in results["violations"] if v["id"] == "heading-order"] == [], (rel, name)
+        finally:
+            context.close()
+
+
+def test_axe_is_really_run(browser, served):
+    """axe-core reports a violation on a page that has one: the checks above can fail."""
+    context, page, watch = open_page(browser, served, "index.html", PHONE)
+    try:
+        page.evaluate("const box = document.createElement('div'); box.style.cssText = 'width: 80px; overflow-x: auto';"
+                      "const p = document.createElement('p'); p.textContent = 'a wide paragraph, nothing to focus';"
+                      "p.style.width = '600px'; box.append(p);"
+                      "document.querySelector('main').append(box)")
+        assert any(line.startswith("scrollable-region-focusable") for line in serious(run_axe(page)))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("rel", ["index.html", "campaigns.html", "campaigns/hot-reactivation.html"])
+def test_chart_words_never_touch_or_stick_out(browser, long_served, rel):
+    """'38%38%': two labels drawn over each other. The boxes the browser drew, at both widths."""
+    for name, viewport in SCREEN.items():
+        context, page, watch = open_page(browser, long_served, rel, viewport)
+        try:
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            assert page.locator("figure.chart svg").count() >= 1
+            assert page.evaluate(CHART_TEXT_CLASH_JS) == [], (rel, name)
+        finally:
+            context.close()
+
+
+@pytest.mark.parametrize("rel", ["index.html", "campaigns.html", "campaigns/hot-reactivation.html", "hygiene.html"])
+def test_a_table_that_scrolls_shows_it_and_scrolls_from_the_keyboard(browser, long_served, rel):
+    """On a phone a wide table scrolls in its box: the box is named, takes the focus, scrolls
+    with the arrow keys, and shows a shadow at the edge with more beyond it."""
+    context, page, watch = open_page(browser, long_served, rel, PHONE)
+    try:
+        boxes = page.evaluate(SCROLLERS_JS)
+        assert boxes, f"{rel}: some table is wider than a phone"
+        for box in boxes:
+            assert box["tabindex"] == "0" and box["role"] == "region" and box["label"], box
+            assert box["cue"].count("radial-gradient") == 2 and "linear-gradient" in box["cue"], box
+        index = page.eval_on_selector_all(
+            ".scroll", "els => els.findIndex(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)")
+        box = page.locator(".scroll").nth(index)
+        for _ in range(300):                                # the keyboard reaches it
+            page.keyboard.press("Tab")
+            if box.evaluate("el => el === document.activeElement"):
+                break
+        assert box.evaluate("el => el === document.activeElement"), "Tab never reaches the box"
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("() => document.activeElement.scrollLeft > 0")
+        assert box.evaluate("el => getComputedStyle(el).outlineStyle") != "none", "the focus shows"
+    finally:
+        context.close()
+
+
+def test_priorities_fit_a_laptop_with_compact_rows(browser, served):
+    """At 1366 x 768 the whole ranked list is in view, 'Why this score' included (it grew to
+    1,377 px and hid that column), and rows are compact: at least ten on one screen."""
+    context, page, watch = open_page(browser, served, "priorities.html", SCREEN["laptop"])
+    try:
+        fit = page.locator("#priorities").evaluate(
+            "t => [t.scrollWidth, t.parentElement.clientWidth, t.getBoundingClientRect().right]")
+        assert fit[0] <= fit[1] + 1 and fit[2] <= 1366, fit
+        why = page.locator("#priorities thead th").last
+        assert why.text_content().strip() == "Why this score"
+        assert why.evaluate("th => th.getBoundingClientRect().right") <= 1366
+        page.evaluate("document.querySelector('#priorities tbody tr').scrollIntoView()")
+        shown = page.evaluate("""() => Array.from(document.querySelectorAll('#priorities tbody tr')).filter(r => {
+            const b = r.getBoundingClientRect(); return b.top >= 0 && b.bottom <= innerHeight; }).length""")
+        assert shown >= 10, f"{shown} rows on a 1366 x 768 screen"
+        heights = sorted(page.eval_on_selector_all("#priorities tbody tr",
+                                                   "rs => rs.map(r => r.getBoundingClientRect().height)"))
+        assert heights[len(heights) // 2] <= 52, f"a typical row is {heights[len(heights) // 2]:.0f} px tall"
+        page.locator("#priorities tbody tr").first.locator("td.lead a").focus()
+        first = page.locator("#priorities tbody tr").first.locator("ul.why")
+        assert first.evaluate("u => u.scrollHeight <= u.clientHeight + 1"), "a row with the focus shows all its points"
+    finally:
+        context.close()
+
+
+def _pdf_pages(page, path: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    page.emulate_media(media="print")
+    # A4 with background graphics off, as a print dialog has them; it follows the page's
+    # orientation (site.css turns the ranked list sideways), as a print dialog does.
+    page.pdf(path=str(path), format="A4", prefer_css_page_size=True)
+    return [p.extract_text() for p in PdfReader(str(path)).pages]
+
+
+def test_priorities_print_rows_from_page_one_and_headers_on_every_page(browser, served, tmp_path):
+    """A4: page 1 held only the title (a panel pages long may not break); repeated headers
+    printed only the sort arrows."""
+    context, page, watch = open_page(browser, served, "priorities.html")
+    try:
+        first = page.locator("#priorities tbody tr").first.locator("td.lead a").text_content()
+        texts = _pdf_pages(page, tmp_path / "priorities.pdf")
+        assert len(texts) >= 2
+        assert first in texts[0], "page 1 has the first rows"
+        assert "hot when lost" in texts[0], "with why they score as they do"
+        with_rows = [n for n, text in enumerate(texts) if re.search(r"\$[\d,]{4,}", text)]
+        assert len(with_rows) >= 2
+        for n in with_rows:
+            assert re.search(r"RANK\s+LEAD\s+OWNER", texts[n]), f"page {n + 1} repeats the header's words"
+        assert "\u2195" not in "".join(texts), "no sort arrows on paper"
+    finally:
+        context.close()
+
+
+def test_legend_swatches_print(browser, served, tmp_path):
+    """With background graphics off (a print dialog's default) the legend's colour squares
+    vanished: they are borders, which print, and marked to print exactly."""
+    context, page, watch = open_page(browser, served, "index.html")
+    try:
+        page.emulate_media(media="print")
+        keys = page.eval_on_selector_all(".legend .key", """ks => ks.map(k => { const s = getComputedStyle(k);
+            return [s.borderTopColor, parseFloat(s.borderTopWidth), s.printColorAdjust, k.offsetWidth]; })""")
+        assert len(keys) >= 4
+        for colour, width, adjust, size in keys:
+            assert colour not in ("rgba(0, 0, 0, 0)", "transparent") and width >= 4 and size >= 8, keys
+            assert adjust == "exact"
+        assert len({k[0] for k in keys}) >= 3, "the series differ"
+        assert "reached the stage" in _pdf_pages(page, tmp_path / "overview.pdf")[0]
+    finally:
+        context.close()
