@@ -1,4 +1,4 @@
-"""``python -m outreach plan|send|record``: a thin layer over the package's Python API.
+"""``python -m outreach plan|send|sync|record|digest``: a thin layer over the package's Python API.
 
 Exit codes: 0 done; 1 invalid data (every problem listed) or an outreach error;
 2 bad usage or configuration; 3 the run paused itself (too many failures);
@@ -20,12 +20,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from relead.check import check_repository
+from relead.clock import as_of_note
 from relead.cli import date_arg
+from relead.arguments import check_in_range
 from relead.plan import plan_day
 
 from . import gitops
 from .claim import Claimer
 from .config import config_from_env
+from .digest_cli import add_digest_command
 from .errors import AccountRefused, GitError, OutreachError, QueueError, ReviewRequired
 from .lock import run_lock
 from .progress import Progress
@@ -53,16 +56,18 @@ def _now_arg(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date and time") from None
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset: write e.g. 2026-11-23T10:00:00-06:00")
+    check_in_range(value.date(), text)
     return value
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", type=Path, default=Path("."), help="the repository (default: .)")
     p.add_argument("--today", type=date_arg, metavar="YYYY-MM-DD",
-                   help="the day to plan or send (default: today in the team's time zone)")
+                   help="the day to plan or send (default: the settings' as_of, else today in the team's "
+                        "time zone)")
     p.add_argument("--now", type=_now_arg, metavar="DATETIME",
                    help="the clock for send windows and quiet hours, ISO 8601 with offset "
-                        "(default: the real clock)")
+                        "(default: the settings' as_of, else the real clock)")
 
 
 def _team_timezone(root: Path) -> str | None:
@@ -91,6 +96,12 @@ def _load(args):
         return None
     for p in checked.copy_faults:
         print(f"{p.format()} (touches with this message fail; the others go out)")
+    if now is None and checked.loaded.as_of is not None:
+        # Neither --today nor --now: the settings' as_of pins the clock too (relead.clock), said once.
+        now = checked.loaded.as_of
+        if not getattr(args, "as_of_said", False):
+            print(as_of_note(now))
+            args.as_of_said = True
     if now is None:
         clock = lambda: dt.datetime.now(dt.timezone.utc)
         now = clock()
@@ -322,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--touch", help="the touch id it answers or settles")
     p.add_argument("--channel", help="email, sms, call or mail (needed for opted_out)")
     p.set_defaults(func=_record)
+
+    add_digest_command(sub, common=_common, load=_load)     # the Monday digest (outreach/digest_cli.py)
 
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .arguments import date_arg
 from .check import Checked, check_repository
+from .clock import note_for
 from .compare import FORMATS, LIMIT, MIN_MOVE, TOP, Side, render
 
 __all__ = ["DATA_PATHS", "RevisionError", "export_revision", "load_revision", "diff_revisions",
@@ -123,6 +124,8 @@ def _diff(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(text)
+    if args.today is None and note_for(args.root):     # both revisions judged as of the example's as_of
+        print(note_for(args.root), file=sys.stderr)
     return 0 if valid else 1
 
 

@@ -153,6 +153,8 @@ SETTINGS = (
     _k("sending", "map", schema=SENDING),
     _k("sender", "map", required=True, schema=SENDER),
     _k("default_owner", "line", ref="owner"),
+    _k("as_of", "instant"),
+    _k("site_url", "url"),
     _k("sync", "map", schema=SYNC),
     _k("import", "map", schema=IMPORT),
 )

@@ -32,8 +32,8 @@ def _steps(doc: dict):
             yield name, step
 
 
-def test_the_three_workflows_exist():
-    assert {p.name for p in WORKFLOWS} == {"check.yml", "site.yml", "outreach.yml"}
+def test_the_four_workflows_exist():
+    assert {p.name for p in WORKFLOWS} == {"check.yml", "site.yml", "outreach.yml", "digest.yml"}
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -129,6 +129,40 @@ def test_scheduled_outreach():
     assert summary["if"] == "always()" and "GITHUB_STEP_SUMMARY" in summary["run"]
     # no secret value is ever put on a command line or in the summary
     for r in runs:
+        assert "secrets." not in r
+
+
+def _cron_hours(field: str) -> list[int]:
+    return list(range(24)) if field == "*" else [int(h) for h in field.split(",")]
+
+
+def test_monday_digest():
+    """Hourly on Mondays in UTC, the command deciding when it is Monday morning in the team's zone:
+    every zone from UTC-12 to UTC+14 gets a run on its Monday from 08:00 (the first one sends)."""
+    import datetime as dt
+
+    doc = _load(ROOT / ".github" / "workflows" / "digest.yml")
+    (schedule,) = doc["on"]["schedule"]
+    minute, hour, dom, month, dow = schedule["cron"].split()
+    assert (dom, month, dow) == ("*", "*", "1") and hour == "*" and minute.isdigit()
+    monday = dt.date(2026, 11, 23)
+    runs = [dt.datetime.combine(monday, dt.time(h, int(minute)), dt.timezone.utc) for h in _cron_hours(hour)]
+    for offset in range(-12, 15):
+        local = [r.astimezone(dt.timezone(dt.timedelta(hours=offset))) for r in runs]
+        assert any(t.weekday() == 0 and t.time() >= dt.time(8) for t in local), offset
+    assert doc["concurrency"] == {"group": "digest", "cancel-in-progress": False}
+    assert doc["permissions"] == {"contents": "write"}
+    job = doc["jobs"]["digest"]
+    assert "vars.DIGEST_ENABLED == 'true'" in job["if"]
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD"):
+        assert job["env"][name] == f"${{{{ secrets.{name} }}}}"
+    runs_text = [step.get("run", "") for _, step in _steps(doc)]
+    send = next(r for r in runs_text if "-m outreach digest" in r)
+    for flag in ("--monday-from", "--push", "--now", "--dry-run", "| tee digest.log"):
+        assert flag in send, flag
+    assert 'date -u' in send            # the real clock: never the settings' as_of
+    assert set(doc["on"]["workflow_dispatch"]["inputs"]) == {"to", "dry_run"}
+    for r in runs_text:
         assert "secrets." not in r
 
 
