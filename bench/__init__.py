@@ -1,7 +1,7 @@
 """relead's benchmarks: ``make bench`` (``python -m bench``).
 
-SPEC §7 states the performance bars as ratios measured side by side in one
-run, never as timed tests. This package
+docs/scaling.md states the performance bars as ratios measured side by side in
+one run, never as timed tests. This package
 
 * generates a deterministic synthetic repository (:mod:`bench.generate`):
   N leads in ``leads.yaml`` in the style of the example file, the example's
@@ -11,6 +11,8 @@ run, never as timed tests. This package
   (the baseline), relead's load + validate + derive
   (``relead.check.check_repository``), and the whole
   ``python -m site_builder build`` command (:mod:`bench.run`);
+* takes the median of ``--repeat`` runs (three by default), with ``--scaling``
+  also the check and the build in one process (the speed-up from the cores);
 * prints the ratios against the bars and writes them to ``<out>/results.json``,
   with a breakdown of where relead's time goes.
 """

@@ -21,7 +21,7 @@ def _positive(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="relead's benchmarks: the SPEC §7 bars, measured side by side in one run.")
+        description="relead's benchmarks: the bars of docs/scaling.md, measured side by side in one run.")
     parser.add_argument("--leads", type=_positive, default=100_000, metavar="N",
                         help="leads in the generated leads.yaml (default 100000)")
     parser.add_argument("--history", type=_positive, default=1_000_000, metavar="M",
@@ -30,8 +30,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the repository and results.json go (default bench/out)")
     parser.add_argument("--keep", action="store_true",
                         help="reuse DIR/repo if it was generated with the same N, M and options")
-    parser.add_argument("--repeat", type=int, default=1, metavar="R",
-                        help="run each task R times, alternating, and take the median (default 1)")
+    parser.add_argument("--repeat", type=int, default=3, metavar="R",
+                        help="run each task R times, alternating, and take the median (default 3)")
+    parser.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                        help="processes relead may use (RELEAD_JOBS; default: one per core)")
+    parser.add_argument("--scaling", action="store_true",
+                        help="also time relead check and the build in one process: the speed-up")
     parser.add_argument("--profile", action="store_true",
                         help="also run check_repository under cProfile and list the hotspots")
     parser.add_argument("--top", type=int, default=25, help="hotspots to list with --profile (default 25)")
@@ -43,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     return run(leads=args.leads, history=args.history, out=args.out, keep=args.keep,
-               repeat=args.repeat, profile=args.profile, risky=args.risky, seed=args.seed, top=args.top)
+               repeat=args.repeat, profile=args.profile, risky=args.risky, seed=args.seed, top=args.top,
+               jobs=args.jobs, scaling=args.scaling)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Outreach benchmarks (SPEC §7): sending throughput against local servers, and planning time.
+"""Outreach benchmarks (bars in docs/outreach.md): sending throughput against local servers, and planning time.
 
 ``python -m bench.outreach`` (or :func:`run`) measures, side by side in one run:
 

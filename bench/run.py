@@ -1,4 +1,4 @@
-"""The measurements, side by side in one run (SPEC §7), each task in a fresh subprocess.
+"""The measurements, side by side in one run (docs/scaling.md), each task in a fresh subprocess.
 
 Tasks, in this order on every repetition (so the baseline and relead alternate):
 
@@ -10,9 +10,12 @@ Tasks, in this order on every repetition (so the baseline and relead alternate):
 * ``site build``: ``python -m site_builder build --root <repo> --out <tmp> --today ...``
   timed as a whole subprocess (interpreter start-up included); skipped, with
   the reason, when ``site_builder`` is not there yet or fails.
+* with ``--scaling``, ``relead check`` and ``site build`` again in one process
+  (``RELEAD_JOBS=1``): the speed-up from one process to all of them.
 
 Times exclude interpreter start-up and imports, except for the build. Peak
-memory is each task's own peak RSS. With ``--repeat R`` each figure is the
+memory is each task's own peak RSS: with several processes, the largest of them
+(a forked worker shares its parent's pages until it writes to them). With ``--repeat R`` each figure is the
 median of R runs. A further child times relead's steps one by one (the
 breakdown), and ``--profile`` adds a cProfile of ``check_repository``.
 """
@@ -36,9 +39,9 @@ from . import generate as G
 __all__ = ["run"]
 
 REPO_ROOT = G.REPO_ROOT
-BAR_CHECK = 0.5
-BAR_BUILD = 1.0
-BAR_PEAK_MB = 1500
+BAR_CHECK = 0.25
+BAR_BUILD = 0.5
+BAR_PEAK_MB = 1000
 BAR_OVERVIEW_KB = 300
 
 
@@ -46,10 +49,15 @@ class ChildFailed(RuntimeError):
     pass
 
 
-def _child(*args: str, timeout: float | None = None) -> dict:
-    """Run ``python -m bench.child ARGS`` in a fresh interpreter; its JSON result."""
+def _child(*args: str, timeout: float | None = None, jobs: int | None = None) -> dict:
+    """Run ``python -m bench.child ARGS`` in a fresh interpreter; its JSON result.
+
+    ``jobs``: the processes relead may use (``RELEAD_JOBS``); None: what the environment says.
+    """
     cmd = [sys.executable, "-m", "bench.child", *args]
     env = dict(os.environ)
+    if jobs is not None:
+        env["RELEAD_JOBS"] = str(jobs)
     env["PYTHONPATH"] = str(REPO_ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, errors="replace", timeout=timeout)
@@ -76,14 +84,14 @@ def _site_builder_missing() -> str | None:
     return None
 
 
-def _build_once(repo: Path, today: str) -> dict:
+def _build_once(repo: Path, today: str, jobs: int | None = None) -> dict:
     missing = _site_builder_missing()
     if missing:
         return {"skipped": missing}
     site = Path(tempfile.mkdtemp(prefix="relead-bench-site-"))
     try:
         out = _child("wrap", "--", sys.executable, "-m", "site_builder", "build", "--root", str(repo),
-                     "--out", str(site), "--today", today)
+                     "--out", str(site), "--today", today, jobs=jobs)
         if out["returncode"] != 0:
             why = (out["stderr_tail"] or out["stdout_tail"] or ["no output"])[-1]
             return {"skipped": f"exit {out['returncode']}: {why[:200]}"}
@@ -93,6 +101,11 @@ def _build_once(repo: Path, today: str) -> dict:
         return out
     finally:
         shutil.rmtree(site, ignore_errors=True)
+
+
+def _cores() -> int:
+    from relead.jobs import available_cores
+    return available_cores()
 
 
 def _median(runs: list[dict], key: str) -> float | None:
@@ -105,14 +118,16 @@ def _fmt_s(x: float | None) -> str:
 
 
 def run(*, leads: int, history: int, out: Path, keep: bool = False, repeat: int = 1,
-        profile: bool = False, risky: bool = False, seed: int = 1, top: int = 25) -> int:
+        profile: bool = False, risky: bool = False, seed: int = 1, top: int = 25,
+        jobs: int | None = None, scaling: bool = False) -> int:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     repo = out / "repo"
     today = G.TODAY.isoformat()
     say = lambda *a: print(*a, flush=True)  # noqa: E731
 
-    say(f"relead bench: {leads:,} leads, {history:,} history records, today {today}"
+    say(f"relead bench: {leads:,} leads, {history:,} history records, today {today}, "
+        f"{jobs if jobs else _cores()} process(es) for relead"
         f"{', risky constructs' if risky else ''}")
     if keep and G.matches(repo, leads=leads, history=history, seed=seed, risky=risky):
         meta = G.read_meta(repo)
@@ -130,33 +145,42 @@ def run(*, leads: int, history: int, out: Path, keep: bool = False, repeat: int 
     history_files = sum(1 for _ in (repo / "history").rglob("*.tsv"))
 
     load_before = os.getloadavg()[0]
-    runs: dict[str, list[dict]] = {"baseline": [], "relead": [], "build": []}
+    runs: dict[str, list[dict]] = {"baseline": [], "relead": [], "build": [], "relead1": [], "build1": []}
     failures: list[str] = []
     for i in range(repeat):
         tag = f" (run {i + 1}/{repeat})" if repeat > 1 else ""
         say(f"  baseline: CSafeLoader parse of leads.yaml{tag} ...")
         runs["baseline"].append(_child("baseline", str(repo / "leads.yaml")))
         say(f"  relead: check_repository{tag} ...")
-        res = _child("relead", str(repo), today)
+        res = _child("relead", str(repo), today, jobs=jobs)
         runs["relead"].append(res)
         if res["errors"]:
             failures.append(f"relead found {res['errors']} errors in the generated repository:\n  "
                             + "\n  ".join(res["first_errors"]))
         say(f"  site build{tag} ...")
         try:
-            runs["build"].append(_build_once(repo, today))
+            runs["build"].append(_build_once(repo, today, jobs))
         except ChildFailed as exc:
             runs["build"].append({"skipped": str(exc).splitlines()[0]})
-    say("  breakdown of relead's time ...")
+        if scaling:
+            say(f"  relead, one process{tag} ...")
+            runs["relead1"].append(_child("relead", str(repo), today, jobs=1))
+            say(f"  site build, one process{tag} ...")
+            try:
+                runs["build1"].append(_build_once(repo, today, 1))
+            except ChildFailed as exc:
+                runs["build1"].append({"skipped": str(exc).splitlines()[0]})
+    # The step timers see only this process: the breakdown and the profile run in one.
+    say("  breakdown of relead's time (one process) ...")
     try:
-        breakdown = _child("breakdown", str(repo), today)
+        breakdown = _child("breakdown", str(repo), today, jobs=1)
     except ChildFailed as exc:
         breakdown = {"error": str(exc)}
     prof = None
     if profile:
         say("  profiling check_repository (cProfile) ...")
         try:
-            prof = _child("profile", str(repo), today, str(top))
+            prof = _child("profile", str(repo), today, str(top), jobs=1)
         except ChildFailed as exc:
             prof = {"error": str(exc)}
 
@@ -180,7 +204,8 @@ def run(*, leads: int, history: int, out: Path, keep: bool = False, repeat: int 
                 "cpu_ratio": (cpu / base_cpu) if cpu is not None and base_cpu else None,
                 "paired_ratios": paired}
 
-    name_key = {"baseline": "baseline", "relead check": "relead", "site build": "build"}
+    name_key = {"baseline": "baseline", "relead check": "relead", "site build": "build",
+                "check, 1 proc": "relead1", "build, 1 proc": "build1"}
 
     tasks = [
         task("baseline", "yaml.load(text, Loader=CSafeLoader) of leads.yaml; file read outside the timer",
@@ -189,6 +214,15 @@ def run(*, leads: int, history: int, out: Path, keep: bool = False, repeat: int 
              runs["relead"], rel_s),
         task("site build", "python -m site_builder build, the whole subprocess", built, build_s),
     ]
+    speedups = {}
+    if scaling:
+        built1 = [r for r in runs["build1"] if "skipped" not in r]
+        rel1_s = _median(runs["relead1"], "seconds")
+        build1_s = _median(built1, "seconds") if built1 else None
+        tasks.append(task("check, 1 proc", "relead check with RELEAD_JOBS=1", runs["relead1"], rel1_s))
+        tasks.append(task("build, 1 proc", "site build with RELEAD_JOBS=1", built1, build1_s))
+        speedups = {"relead check": rel1_s / rel_s if rel1_s and rel_s else None,
+                    "site build": build1_s / build_s if build1_s and build_s else None}
     if build_skipped:
         tasks[2]["skipped"] = build_skipped
     if built:
@@ -215,6 +249,7 @@ def run(*, leads: int, history: int, out: Path, keep: bool = False, repeat: int 
     results = {
         "today": today, "python": platform.python_version(), "machine": platform.machine(),
         "cpus": os.cpu_count(), "repeat": repeat, "repo": str(repo),
+        "jobs": jobs if jobs else _cores(), "speedups": speedups,
         "load_average": {"before": load_before, "after": load_after},
         "generated": {**meta, "seconds": gen_seconds},
         "sizes": {"leads_yaml_mb": _mb(leads_bytes), "history_mb": _mb(history_bytes),
@@ -263,8 +298,12 @@ def _print(res: dict, say) -> None:
     if max(la["before"], la["after"]) > 0.75 * cpus:
         say(f"note: the machine was busy (load average {la['before']:.1f} before, {la['after']:.1f} after, "
             f"{cpus} CPUs): wall times are inflated and noisy; CPU times and --repeat help")
+    sp = res.get("speedups") or {}
+    if sp:
+        words = ", ".join(f"{k} {v:.2f}x" for k, v in sp.items() if v)
+        say(f"speed-up from 1 process to {res['jobs']} (medians): {words or 'not measured'}")
     say("")
-    say("bars (SPEC §7):")
+    say("bars (docs/scaling.md; medians of the runs):")
     for b in res["bars"]:
         if b["value"] is None:
             say(f"  {b['result']:<7} {b['bar']} (limit {b['limit']})")

@@ -9,6 +9,7 @@ from pathlib import Path
 from .annotations import annotation
 from .arguments import date_arg
 from .check import check_repository
+from .clock import as_of_note
 from .editing import add_edit_commands
 from .problems import Problem
 from .revisions import add_diff_command
@@ -22,13 +23,27 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=Path("."),
                         help="the repository to read (default: the current directory)")
     parser.add_argument("--today", type=date_arg, metavar="YYYY-MM-DD",
-                        help="the day to judge dates against (default: today in the team's time zone)")
+                        help="the day to judge dates against (default: the settings' as_of, else today in "
+                             "the team's time zone)")
     parser.add_argument("--strict", action="store_true",
                         help="fail on warnings too (for pull-request checks)")
+    parser.add_argument("--jobs", type=_jobs_arg, metavar="N",
+                        help="processes for large repositories (default: $RELEAD_JOBS, else one per core; "
+                             "1: one process; the result is the same; docs/scaling.md)")
+
+
+def _jobs_arg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (0: one per core)")
+    return n
 
 
 def _check(args) -> int:
-    result = check_repository(args.root, today=args.today, strict=args.strict)
+    result = check_repository(args.root, today=args.today, strict=args.strict, jobs=args.jobs)
     out = sys.stdout
     show = annotation if args.format == "github" else Problem.format
     for p in result.problems:
@@ -36,14 +51,19 @@ def _check(args) -> int:
     n_err, n_warn = len(result.errors), len(result.warnings)
     model = result.loaded.model
     leads = f" in {len(model.leads)} leads" if model is not None else ""
+    as_of = as_of_note(result.loaded.as_of)
     if result.ok:
         note = f", {n_warn} warning{'s' * (n_warn != 1)}" if n_warn else ""
         print(f"ok: no errors{note}{leads} (as of {result.today})", file=out)
+        if as_of:
+            print(as_of, file=out)
         return EXIT_OK
     why = f"{n_err} error{'s' * (n_err != 1)}"
     if n_warn:
         why += f", {n_warn} warning{'s' * (n_warn != 1)}" + (" (fatal with --strict)" if args.strict else "")
     print(f"failed: {why}", file=out)
+    if as_of:
+        print(as_of, file=out)
     return EXIT_INVALID
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-__all__ = ["LeadLines"]
+__all__ = ["LeadLines", "Runs", "split_leads"]
 
 
 class LeadLines:
@@ -90,3 +90,57 @@ class LeadLines:
         # Its value ends before the next line indented no deeper than the key.
         nxt = re.compile(r"\n(?! {%d})(?= *[^ \r\n#])" % (col + 1)).search(text, at, end)
         return at, (nxt.start() if nxt else end), col
+
+
+class Runs(list):
+    """:func:`split_leads`'s runs, and the offset of every lead's ``- `` (``starts``)."""
+
+    starts: list[int]
+
+
+def split_leads(text: str, pieces: int) -> Runs | None:
+    """Cut a leads file written the usual way into about ``pieces`` runs of whole leads.
+
+    Each run is ``(start, end, first lead's index, leads in it)``: ``text[start:end]`` is
+    whole lines, from the line of a lead's ``- `` to the line before the next run's.
+    Parsed after a ``leads:`` line, a run gives the same leads as the whole file, and
+    the caller checks that it holds as many leads as it should (a ``- `` at the item
+    column inside a quoted text would break that, and the caller then parses whole).
+    None when the file is not of the form :meth:`LeadLines.scan` reads: only comments
+    before ``leads:``, a block list under it, nothing at the top level after it.
+    """
+    top = re.search(r"(?m)^leads[ \t]*:[ \t]*(?:#.*)?$", text)
+    if top is None or re.search(r"(?m)^(?!#)[^\s]", text[:top.start()]):
+        return None
+    first = re.compile(r"\n([ \t]*)- ").search(text, top.end())
+    if first is None or re.search(r"\n(?!#)[^\s]", text[top.end():first.start() + 1]):
+        return None
+    if re.compile(r"\n[^\s#]").search(text, top.end()):
+        return None
+    indent = first.group(1)
+    lines = [m.start() + 1 for m in re.compile("\n" + re.escape(indent) + "- ").finditer(text, top.end())]
+    if not lines:
+        return None
+    runs = Runs()
+    # What LeadLines.scan would find, once the parser has confirmed the count.
+    runs.starts = [at + len(indent) for at in lines]
+    if len(lines) < pieces or pieces < 2:
+        runs.append((lines[0], len(text), 0, len(lines)))
+        return runs
+    size = (len(text) - lines[0]) / pieces
+    at = 0
+    for k in range(1, pieces + 1):
+        if k == pieces:
+            nxt = len(lines)
+        else:
+            nxt = bisect_right(lines, lines[0] + k * size, at + 1)
+            if nxt >= len(lines):
+                nxt = len(lines)
+        if nxt <= at:
+            continue
+        end = lines[nxt] if nxt < len(lines) else len(text)
+        runs.append((lines[at], end, at, nxt - at))
+        at = nxt
+        if at >= len(lines):
+            break
+    return runs

@@ -7,20 +7,21 @@ input: it returns the problems, each with its file and line.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 from .check_content import campaign_from, message_from, page_from, split_front_matter
-from .check_leads import leads_from
+from .check_leads import check_not_emptied, duplicate_id, leads_from
 from .check_settings import settings_from
+from .clock import default_now, default_today, real_today
 from .gcpause import collector_paused
 from .history import read_history
-from .leadlines import LeadLines
+from .jobs import MIN_LEADS_BYTES, Mapped, jobs_for
+from .leadlines import LeadLines, split_leads
 from .model import Model
 from .problems import Problem, Problems
+from .safepath import OUTSIDE_FIX, not_utf8, outside
 from .yamlparse import YamlSyntaxError, locate, parse_checked
 
 __all__ = ["Loaded", "load", "today_in", "is_copy_fault", "SETTINGS_FILE", "LEADS_FILE", "MESSAGES_DIR"]
@@ -31,8 +32,9 @@ MESSAGES_DIR = "content/messages/"
 
 
 def is_copy_fault(problem: Problem) -> bool:
-    """A problem of one message's copy: it stops only the touches that send that message."""
-    return problem.file.startswith(MESSAGES_DIR)
+    """A problem of one message's copy: it stops only the touches that send that message. A file
+    that leads out of the repository is not copy with a mistake: it stops everything."""
+    return problem.file.startswith(MESSAGES_DIR) and problem.fix != OUTSIDE_FIX
 
 
 @dataclass(frozen=True)
@@ -44,19 +46,20 @@ class Loaded:
     today: dt.date
     texts: dict = field(default_factory=dict, repr=False, compare=False)
     lead_counts: dict = field(default_factory=dict, repr=False, compare=False)
+    as_of: dt.datetime | None = None    # the settings' as_of, when it gave ``today`` (relead.clock)
+    lead_lines: dict = field(default_factory=dict, repr=False, compare=False)
 
     def located(self, extra: Problems | None = None) -> tuple[Problem, ...]:
         """Every problem (and ``extra``'s), with its line, sorted by file and line."""
         items = list(self.problems) + (list(extra.items) if extra else [])
-        return _located(items, self.texts, self.lead_counts)
+        return _located(items, self.texts, self.lead_counts, self.lead_lines)
 
 
 def today_in(timezone: str | None) -> dt.date:
-    """Today in the team's time zone (the default for every --today)."""
-    try:
-        return dt.datetime.now(ZoneInfo(timezone)).date() if timezone else dt.date.today()
-    except Exception:  # an invalid zone is reported by validation; the date still has to be something
-        return dt.date.today()
+    """Today on the real clock in the team's time zone (what the scheduled workflows send on; a
+    command not given --today uses :func:`relead.clock.default_today`: the settings' ``as_of``
+    first)."""
+    return real_today(timezone)
 
 
 @dataclass
@@ -66,17 +69,25 @@ class _Sources:
     root: Path
     texts: dict[str, tuple[str, int]] = field(default_factory=dict)   # file -> (yaml text, line offset)
     lead_counts: dict[str, int] = field(default_factory=dict)         # leads file -> leads in it
+    lead_lines: dict[str, LeadLines] = field(default_factory=dict)    # leads file -> its leads' lines, when cut
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
     def read(self, path: Path, problems: Problems) -> str | None:
         file = self.rel(path)
+        target = outside(path, self.root)
+        if target is not None:
+            problems.error(file, (), f"this file is a symlink to {target}, outside the repository",
+                           OUTSIDE_FIX, line=1)
+            return None
         try:
             return path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            problems.error(file, (), f"the file is not UTF-8 text (byte {exc.start})",
-                           "save it as UTF-8", line=1)
+            line, column, byte = not_utf8(path, exc)
+            problems.error(file, (), f"the file is not UTF-8 text (byte 0x{byte:02X} at column {column})",
+                           "save it as UTF-8 (an editor or a spreadsheet saved it in another encoding, "
+                           "such as Windows-1252)", line=line)
         except OSError as exc:
             problems.error(file, (), f"cannot read the file ({exc.strerror})",
                            "check it exists and is readable", line=1)
@@ -117,22 +128,21 @@ def _lead_at(value, path) -> str | None:
     return lead_id if isinstance(lead_id, str) and lead_id else None
 
 
-def load(root: Path | str, *, today: dt.date | None = None, lenient_copy: bool = False) -> Loaded:
+def load(root: Path | str, *, today: dt.date | None = None, lenient_copy: bool = False,
+         jobs: int | None = None) -> Loaded:
     """Load and validate everything under ``root``; never raises for bad input. With
     ``lenient_copy``, errors in message copy (:func:`is_copy_fault`) still give a model: a
-    send fails only the touches of a broken message."""
+    send fails only the touches of a broken message. ``jobs``: processes for the leads
+    (:func:`relead.jobs.jobs_for`; the result is the same with any number)."""
     # Loading makes millions of small objects and frees almost none, so the cyclic
     # collector would scan them again and again (seconds at 100,000 leads). It is
-    # paused meanwhile (relead.gcpause); afterwards what was loaded is moved out of its sight
-    # (gc.freeze): the model is immutable and lives as long as the command.
-    try:
-        with collector_paused():
-            return _load(Path(root), today, lenient_copy)
-    finally:
-        gc.freeze()
+    # paused meanwhile (relead.gcpause), and what was loaded is moved out of its sight
+    # before it wakes: the model is immutable and lives as long as the command.
+    with collector_paused(keep=True):
+        return _load(Path(root), today, lenient_copy, jobs)
 
 
-def _load(root: Path, today: dt.date | None, lenient_copy: bool) -> Loaded:
+def _load(root: Path, today: dt.date | None, lenient_copy: bool, jobs: int | None = None) -> Loaded:
     problems = Problems()
     src = _Sources(root)
 
@@ -147,8 +157,10 @@ def _load(root: Path, today: dt.date | None, lenient_copy: bool) -> Loaded:
             ok, raw = src.parse(SETTINGS_FILE, text, problems)
             if ok:
                 settings = settings_from(raw, SETTINGS_FILE, problems)
+    as_of = None
     if today is None:
-        today = today_in(settings.timezone if settings else None)
+        today = default_today(settings)
+        as_of = default_now(settings)
 
     messages = {}
     for path in sorted((root / "content" / "messages").rglob("*.md")):
@@ -184,23 +196,15 @@ def _load(root: Path, today: dt.date | None, lenient_copy: bool) -> Loaded:
     if not lead_paths:
         problems.error(LEADS_FILE, (), "there is no leads file",
                        "create leads.yaml starting with `leads:` (see docs/formats.md)")
-    leads = []
-    seen: dict[str, tuple[str, int]] = {}
+    texts = []
     for path in lead_paths:
-        file = src.rel(path)
         text = src.read(path, problems)
-        if text is None:
-            continue
-        ok, raw = src.parse(file, text, problems)
-        del text
-        if ok and isinstance(raw, dict) and isinstance(raw.get("leads"), list):
-            src.lead_counts[file] = len(raw["leads"])
-        if ok:
-            leads.extend(leads_from(raw, file, problems, settings=settings, campaign_ids=campaign_ids,
-                                    today=today, seen=seen))
-        del raw
-
-    history = read_history(root / "history", problems, rel_to=root)
+        if text is not None:
+            texts.append((src.rel(path), text))
+    leads, history = _leads_and_history(root, src, texts, problems, _Context(settings, campaign_ids, today),
+                                        jobs=jobs)
+    if not leads and history.by_lead and lead_paths:
+        check_not_emptied([src.rel(path) for path in lead_paths], len(history.by_lead), problems)
 
     model = None
     blocking = [p for p in problems.errors if not (lenient_copy and is_copy_fault(p))]
@@ -208,18 +212,164 @@ def _load(root: Path, today: dt.date | None, lenient_copy: bool) -> Loaded:
         model = Model(settings=settings, leads=tuple(leads), campaigns=MappingProxyType(campaigns),
                       messages=MappingProxyType(messages), pages=tuple(pages), history=history,
                       by_id=MappingProxyType({lead.id: lead for lead in leads}))
-    return Loaded(model, tuple(problems.items), today, src.texts, src.lead_counts)
+    return Loaded(model, tuple(problems.items), today, src.texts, src.lead_counts, as_of,
+                  lead_lines=src.lead_lines)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What validating a lead needs besides the lead."""
+
+    settings: object
+    campaign_ids: set[str]
+    today: dt.date
+
+
+def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], problems: Problems,
+                       ctx: _Context, *, jobs: int | None) -> tuple[list, object]:
+    """Every leads file's leads (problems into ``problems``), then history/.
+
+    With several processes, each file is cut into runs of whole leads
+    (:func:`relead.leadlines.split_leads`), parsed and validated by workers while
+    this process reads history. A lead's problems do not depend on other leads but
+    for a reused id, so workers list the ids in order and duplicates are found
+    here, in file order, as one process finds them. A run that does not parse as
+    part of its file (a quoted text cut in two, an anchor used across runs) sends
+    the whole file back to this process.
+    """
+    n = jobs_for(jobs)
+    total = sum(len(text) for _, text in texts)
+    if n <= 1 or total < MIN_LEADS_BYTES:
+        leads: list = []
+        seen: dict[str, tuple[str, int]] = {}
+        for file, text in texts:
+            leads.extend(_file_leads(src, file, text, problems, ctx, seen))
+        return leads, read_history(root / "history", problems, rel_to=root)
+
+    tasks = []
+    cuts = {}
+    for index, (file, text) in enumerate(texts):
+        src.texts[file] = (text, 0)
+        pieces = round(2 * n * len(text) / total)
+        runs = cuts[file] = split_leads(text, pieces) if pieces > 1 else None
+        if runs is None:
+            tasks.append((index, 0, len(text), 0, -1))
+        else:
+            tasks.extend((index, start, end, first, count) for start, end, first, count in runs)
+    global _SHARED
+    _SHARED = (texts, ctx)
+    try:
+        with Mapped(_validate_run, tasks, jobs=n) as mapped:
+            later = Problems()
+            history = read_history(root / "history", later, rel_to=root)
+            results = list(mapped.results())
+    finally:
+        _SHARED = None
+
+    leads = []
+    seen = {}
+    for index, (file, text) in enumerate(texts):
+        mine = [result for task, result in zip(tasks, results) if task[0] == index]
+        if any(result is None for result in mine):
+            leads.extend(_file_leads(src, file, text, problems, ctx, seen))
+            continue
+        count = 0
+        for found, items, ids, n_leads in mine:
+            problems.items.extend(items)
+            count = None if n_leads is None or count is None else count + n_leads
+            dropped = set()
+            for lead_id, at, who in ids:
+                prior = seen.get(lead_id)
+                if prior is not None:
+                    duplicate_id(problems, file, at, lead_id, prior, who)
+                    dropped.add(at)
+                else:
+                    seen[lead_id] = (file, at)
+            if dropped:
+                found = [lead for lead in found if lead.index not in dropped]
+            leads.extend(found)
+        if count is not None:
+            src.lead_counts[file] = count
+            starts = getattr(cuts.get(file), "starts", None)
+            if starts is not None and len(starts) == count:
+                src.lead_lines[file] = LeadLines(text, starts)
+    problems.items.extend(later.items)
+    return leads, history
+
+
+def _file_leads(src: _Sources, file: str, text: str, problems: Problems, ctx: _Context, seen: dict) -> list:
+    """One whole leads file's valid leads."""
+    ok, raw = src.parse(file, text, problems)
+    if ok and isinstance(raw, dict) and isinstance(raw.get("leads"), list):
+        src.lead_counts[file] = len(raw["leads"])
+    if not ok:
+        return []
+    return leads_from(raw, file, problems, settings=ctx.settings, campaign_ids=ctx.campaign_ids,
+                      today=ctx.today, seen=seen)
+
+
+_SHARED: tuple | None = None     # (texts, context), set before workers fork: they inherit it
+
+
+class _Ids(dict):
+    """``seen`` for leads validated apart from the others: it finds no duplicate itself but
+    lists every id in order, (id, index, lead shown as), for the parent to find them."""
+
+    def __init__(self, items, first: int):
+        super().__init__()
+        self.items = items
+        self.first = first
+        self.order: list[tuple[str, int, str | None]] = []
+
+    def get(self, key, default=None):
+        return None
+
+    def __setitem__(self, key, value) -> None:
+        at = value[1]
+        item = self.items[at - self.first]
+        shown = item.get("id") if isinstance(item, dict) else None
+        self.order.append((key, at, shown if isinstance(shown, str) and shown else None))
+
+
+def _validate_run(task: tuple[int, int, int, int, int]):
+    """In a worker: (leads, problems, ids, leads in the text) for one run of a leads file, or
+    None when the run does not parse as a part of its file. ``count`` -1: the whole file."""
+    index, start, end, first, count = task
+    texts, ctx = _SHARED
+    file, text = texts[index]
+    problems = Problems()
+    if count < 0:
+        scratch = _Sources(Path("."))
+        ok, raw = scratch.parse(file, text, problems)
+        items = raw.get("leads") if ok and isinstance(raw, dict) else None
+        ids = _Ids(items if isinstance(items, list) else [], 0)
+        found = leads_from(raw, file, problems, settings=ctx.settings, campaign_ids=ctx.campaign_ids,
+                           today=ctx.today, seen=ids) if ok else []
+        return found, problems.items, ids.order, len(items) if isinstance(items, list) else None
+    try:
+        raw, dups = parse_checked("leads:\n" + text[start:end])
+    except YamlSyntaxError:
+        return None
+    items = raw.get("leads") if isinstance(raw, dict) and len(raw) == 1 else None
+    if dups or not isinstance(items, list) or len(items) != count:
+        return None
+    ids = _Ids(items, first)
+    found = leads_from(raw, file, problems, settings=ctx.settings, campaign_ids=ctx.campaign_ids,
+                       today=ctx.today, seen=ids, start=first)
+    return found, problems.items, ids.order, count
 
 
 def _located(items: list[Problem], texts: dict[str, tuple[str, int]],
-             lead_counts: dict[str, int]) -> tuple[Problem, ...]:
+             lead_counts: dict[str, int], lead_lines: dict | None = None) -> tuple[Problem, ...]:
     pending: dict[str, list[int]] = {}
     for i, p in enumerate(items):
         if p.line is None and p.file in texts:
             pending.setdefault(p.file, []).append(i)
     for file, indexes in pending.items():
         text, offset = texts[file]
-        scan = LeadLines.scan(text, lead_counts[file]) if file in lead_counts else None
+        scan = (lead_lines or {}).get(file)
+        if scan is None and file in lead_counts:
+            scan = LeadLines.scan(text, lead_counts[file])
         if scan is not None:
             for i in indexes:
                 line = scan.line(items[i].path)

@@ -8,7 +8,7 @@ reads the model never re-validates.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Mapping
 
@@ -43,7 +43,7 @@ class LostReason:
 
 @dataclass(frozen=True, slots=True)
 class Scoring:
-    """Points for SPEC 3.5's priority score; docs/formats.md explains each."""
+    """Points for the priority score (relead.priorities); docs/formats.md explains each."""
 
     temperature: Mapping[str, float] = field(
         default_factory=lambda: frozen_map({"hot": 30, "warm": 18, "cold": 6}))
@@ -131,6 +131,8 @@ class Settings:
     importing: ImportRules = ImportRules()      # settings `import:`
     sync: SyncRules = SyncRules()
     default_owner: str = ""         # a team key: who owns (sends to, is called by) leads without an owner
+    as_of: dt.datetime | None = None  # the example's pinned clock (relead.clock); None: the real one
+    site_url: str = ""              # where the dashboard is published, for links in mail to the team
 
     def owner_of(self, lead_owner: str) -> str:
         """The team key of who owns a lead: its own owner, else ``default_owner`` ("" for nobody)."""
@@ -193,6 +195,23 @@ class Lead:
     @property
     def incomplete(self) -> bool:
         return "incomplete" in self.tags
+
+    def __reduce__(self):
+        # A read-only mapping cannot be pickled: leads validated in another process
+        # (relead.load) come back as their values, `reached` as a plain dict.
+        values = [getattr(self, name) for name in _LEAD_FIELDS]
+        values[_REACHED] = dict(self.reached)
+        return _lead, tuple(values)
+
+
+def _lead(*values) -> Lead:
+    lead = Lead(*values)
+    object.__setattr__(lead, "reached", frozen_map(lead.reached))
+    return lead
+
+
+_LEAD_FIELDS = tuple(f.name for f in fields(Lead))
+_REACHED = _LEAD_FIELDS.index("reached")
 
 
 @dataclass(frozen=True, slots=True)

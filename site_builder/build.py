@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +28,14 @@ class Built:
 
 
 def build(root: Path | str, out: Path | str, *, today: dt.date | None = None,
-          strict: bool = False, redact: bool = False) -> Built:
+          strict: bool = False, redact: bool = False, jobs: int | None = None) -> Built:
     """Build the site from ``root`` into ``out``; writes nothing when the data is invalid.
 
     ``redact``: mask every email address and phone number in every page and export
-    (:mod:`site_builder.redact`), for a wider audience.
+    (:mod:`site_builder.redact`), for a wider audience. ``jobs``: processes for loading
+    and for rendering (:func:`relead.jobs.jobs_for`); the site is the same bytes with any number.
     """
-    checked = check_repository(root, today=today, strict=strict)
+    checked = check_repository(root, today=today, strict=strict, jobs=jobs)
     if not checked.ok or checked.derived is None:
         return Built(checked, 0)
     derived = redacted(checked.derived) if redact else checked.derived
@@ -42,14 +44,17 @@ def build(root: Path | str, out: Path | str, *, today: dt.date | None = None,
     gc.freeze()
     counts = SiteCounts()
 
-    def files() -> Iterator[tuple[str, str]]:
-        yield "data/summary.json", summary_json(derived)
-        yield "data/leads.csv", leads_csv(derived)
-        yield "data/priorities.csv", priorities_csv(derived)
+    def files() -> Iterator[tuple[str, object]]:
+        # Exports and pages come as functions that make them: the writer calls them, in worker
+        # processes on a large site (site_builder.writer). The exports first, with the lead
+        # pages: they are the longest to make, and nothing waits for them at the end.
+        yield "data/summary.json", functools.partial(summary_json, derived)
+        yield "data/leads.csv", functools.partial(leads_csv, derived)
+        yield "data/priorities.csv", functools.partial(priorities_csv, derived)
         yield from render_site(derived, Path(root), counts)
 
     try:
-        written = write_site(Path(out), files())
+        written = write_site(Path(out), files(), jobs=jobs)
     finally:
         gc.unfreeze()
     return Built(checked, written, counts.pages, counts.lead_pages)

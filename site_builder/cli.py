@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from relead.cli import add_common
+from relead.clock import as_of_note
 
 from .build import build
 
@@ -18,7 +19,8 @@ __all__ = ["main"]
 
 def _build(args) -> int:
     start = time.perf_counter()
-    result = build(args.root, args.out, today=args.today, strict=args.strict, redact=args.redact)
+    result = build(args.root, args.out, today=args.today, strict=args.strict, redact=args.redact,
+                   jobs=args.jobs)
     checked = result.checked
     for p in checked.problems:
         print(p.format())
@@ -29,6 +31,8 @@ def _build(args) -> int:
         return 1
     print(f"built {args.out}/: {result.files} files, {result.pages} pages of which "
           f"{result.lead_pages} lead pages (as of {checked.today}{', redacted' if args.redact else ''}) in {time.perf_counter() - start:.1f} s")
+    if checked.loaded.as_of is not None:
+        print(as_of_note(checked.loaded.as_of))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -64,3 +65,28 @@ def test_outreach_bench_runs_every_contender_and_reports_every_bar(tmp_path):
     text = format_results(res)
     assert text.count("(bar >= 0.8)") == 2 and text.count("(bar >= 5)") == 1
     assert "2 ms a round trip away" in text
+
+
+def test_a_small_bench_computes_and_prints_every_ratio(tmp_path, capsys):
+    """`python -m bench` at 10,000 leads, once: every task runs and every ratio is computed and
+    printed. Only that: the values depend on the machine (no timed assertions)."""
+    import json
+
+    from bench.run import run
+    code = run(leads=10_000, history=5_000, out=tmp_path, repeat=1)
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    results = json.loads((tmp_path / "results.json").read_text())
+    tasks = {t["task"]: t for t in results["tasks"]}
+    assert set(tasks) == {"baseline", "relead check", "site build"}
+    for name, t in tasks.items():
+        assert "skipped" not in t, (name, t.get("skipped"))
+        assert t["seconds"] > 0 and t["ratio"] > 0 and t["peak_mb"] > 0, name
+    bars = {b["bar"]: b for b in results["bars"]}
+    assert all(b["value"] is not None and b["result"] in ("PASS", "FAIL") for b in bars.values())
+    for bar in bars:
+        assert bar in printed
+    assert re.search(r"relead check +[\d.]+ +\d+ +[\d.]+ ", printed)
+    assert re.search(r"site build +[\d.]+ +\d+ +[\d.]+ ", printed)
+    assert "where relead's time goes" in printed
+    assert ("SP" + "EC") not in printed and "\u00a7" not in printed

@@ -1,0 +1,114 @@
+"""How many processes independent work may use, and the forked pool that runs it.
+
+Parsing and validating leads, and rendering lead pages, are independent per lead:
+on a machine with several cores they are split between processes. Results are
+the same bytes as with one process: work is split into pieces in a fixed order
+and joined back in that order.
+
+The number of processes is, first found: the ``jobs`` a command was given
+(``--jobs``, ``make ... JOBS=N``), the ``RELEAD_JOBS`` environment variable, the
+cores this process may run on. ``1`` means no pool at all. Small repositories
+get no pool either, whatever the number: below the thresholds here, starting
+processes costs more than it saves (docs/scaling.md has the figures).
+
+Workers are forked, so they start with everything the parent has already
+loaded (settings, the leads text, the derived data) without copying it through
+a pipe; only what they produce comes back. Where processes cannot be forked
+(Windows, or a macOS Python that forbids it), the work runs in one process.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterable, Iterator, TypeVar
+
+__all__ = ["ENV", "jobs_for", "available_cores", "Mapped", "can_fork",
+           "MIN_LEADS_BYTES", "MIN_PAGES"]
+
+ENV = "RELEAD_JOBS"
+
+# Below these, one process is faster: a fork and a pickled result cost tens of
+# milliseconds, the work itself less (about 4 MB of leads text is 8,000 leads).
+MIN_LEADS_BYTES = 4_000_000
+MIN_PAGES = 2_000
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def available_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork")
+
+
+def jobs_for(requested: int | None = None) -> int:
+    """The number of processes to use: ``requested``, else ``RELEAD_JOBS``, else every core.
+
+    ``0`` (or an unreadable ``RELEAD_JOBS``) means every core.
+    """
+    n = requested
+    if n is None:
+        raw = os.environ.get(ENV, "").strip()
+        n = int(raw) if raw.isdigit() else 0
+    if n <= 0:
+        n = available_cores()
+    return n if can_fork() else 1
+
+
+class Mapped:
+    """``fn`` applied to each of ``items``, started at once over ``jobs`` forked processes.
+
+    The parent is free meanwhile (it reads history while workers parse leads);
+    :meth:`results` then gives the results in the order of ``items``. ``fn`` and what
+    it reads are inherited by fork, so only ``items`` (small: offsets, indexes) and
+    the results cross a pipe. An exception in a worker is raised by :meth:`results`.
+    With one job, or no item, nothing is forked: :meth:`results` runs ``fn`` itself. One
+    item is worth a worker when the parent has other work to do meanwhile.
+    """
+
+    def __init__(self, fn: Callable[[T], R], items: Iterable[T], *, jobs: int):
+        self._fn = fn
+        self._items = list(items)
+        self._pool = None
+        self._futures = []
+        if jobs > 1 and self._items:
+            # Imported here: `make check` on a small repository never starts a pool, and these
+            # imports would cost it about 10 ms of its 250.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            ctx = multiprocessing.get_context("fork")
+            self._pool = ProcessPoolExecutor(max_workers=min(jobs, len(self._items)), mp_context=ctx)
+            self._futures = [self._pool.submit(fn, item) for item in self._items]
+
+    @property
+    def forked(self) -> bool:
+        return self._pool is not None
+
+    def results(self) -> Iterator[R]:
+        if self._pool is None:
+            yield from map(self._fn, self._items)
+            return
+        try:
+            for future in self._futures:
+                yield future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "Mapped":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
