@@ -2,7 +2,7 @@
 
 A name or a company is enough. The lead enters the funnel's first stage today.
 With neither email nor phone it is tagged ``incomplete`` and gets a
-``follow_up`` two business days out (SPEC §1); the de-duplication that
+``follow_up`` two business days out, so someone completes it; the de-duplication that
 ``import`` uses applies too, so capturing someone already in the leads fills
 in what their lead is missing instead of adding them twice.
 """

@@ -4,7 +4,7 @@ A pure function of (model, states, today). ``outreach`` sends it; the dashboard'
 Today page shows it. Nothing here reads the clock: time-of-day rules (send
 window, quiet hours) are checked at send time.
 
-Rules (SPEC 6 and docs/outreach.md):
+Rules (docs/outreach.md says them for users):
 
 * A lead is in at most one campaign at a time. An explicit ``campaign:`` in
   leads.yaml enrols it directly; otherwise the highest-``priority`` campaign

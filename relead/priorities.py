@@ -1,4 +1,4 @@
-"""Whom to contact first: SPEC 3.5's points score, with each lead's breakdown."""
+"""Whom to contact first: the points score (docs/formats.md, "Priority score"), with each lead's breakdown."""
 
 from __future__ import annotations
 

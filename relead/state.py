@@ -78,7 +78,7 @@ class LeadState:
 
     @property
     def contactable(self) -> bool:
-        """SPEC 3.5: can be contacted (email or phone, not do_not_contact, not opted out)."""
+        """Can be contacted: email or phone, not do_not_contact, not opted out (who the priorities rank)."""
         return (not self.do_not_contact and not self.unsubscribed
                 and (self.email_usable or self.phone_usable))
 

@@ -11,7 +11,7 @@ TASK_CHANNELS = ("call", "mail")
 
 TEMPERATURES = ("hot", "warm", "cold")
 
-# Order matters: the first matching row of SPEC 3.1's table wins.
+# Order matters: the first matching row of the status table (docs/formats.md, "Lead status") wins.
 STATUSES = ("won", "recovered", "back_in_funnel", "dead", "lost", "open")
 
 CATEGORIES = ("not_ready", "competitor", "no_follow_up", "no_decision_maker", "out_of_scope", "other")

@@ -1,4 +1,5 @@
-"""Shared fixtures: the example repository, and throwaway repositories built from it."""
+"""Shared fixtures: the example repository (the tests' own copy, tests/example), and throwaway
+repositories built from it."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import EXAMPLE
 
 
 def _write_repo(root: Path, leads: str | None = "leads: []\n", *,
                 files: dict[str, str | bytes] | None = None,
                 history: dict[str, str] | None = None) -> Path:
-    """Copy the example content/ into ``root``, then write leads.yaml and any extra files.
+    """Copy the example content/ (tests/example) into ``root``, then write leads.yaml and any extra files.
 
     ``files`` maps paths relative to ``root`` to text (or bytes) and may replace
     example files (content/settings.yaml, ...); ``history`` maps paths relative to
@@ -23,7 +24,7 @@ def _write_repo(root: Path, leads: str | None = "leads: []\n", *,
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(ROOT / "content", root / "content", dirs_exist_ok=True)
+    shutil.copytree(EXAMPLE / "content", root / "content", dirs_exist_ok=True)
     if leads is not None:
         (root / "leads.yaml").write_text(leads, encoding="utf-8", newline="")
     extra = dict(files or {})
@@ -40,8 +41,8 @@ def _write_repo(root: Path, leads: str | None = "leads: []\n", *,
 
 @pytest.fixture(scope="session")
 def example_root() -> Path:
-    """The repository root: the bundled example data (leads.yaml, content/)."""
-    return ROOT
+    """The tests' copy of the example repository (tests/example: leads.yaml, content/, history/)."""
+    return EXAMPLE
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +58,7 @@ def site(tmp_path_factory) -> Path:
     from site_builder.build import build
 
     out = tmp_path_factory.mktemp("site") / "_site"
-    result = build(ROOT, out, today=dt.date(2026, 11, 22))
+    result = build(EXAMPLE, out, today=dt.date(2026, 11, 22))
     assert result.files, [p.format() for p in result.checked.errors]
     return out
 

@@ -7,7 +7,8 @@ import re
 import shlex
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
+
 _MAKE = re.compile(r"(?:^|[\s;&|(`])make((?:[ \t]+[^\s;&|)`]+)*)")
 
 

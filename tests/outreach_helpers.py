@@ -8,8 +8,8 @@ from pathlib import Path
 
 from relead.check import check_repository
 from relead.plan import plan_day
+from tests.paths import EXAMPLE, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DAY = "2026-11-23"                                  # a Monday
 NOW = "2026-11-23T10:00:00-06:00"                   # 10:00 in Chicago, the team's time zone
 
@@ -48,7 +48,7 @@ steps:
 
 
 def settings_text(*, email_cap: int = 100000, sms_cap: int = 100000, extra: str = "") -> str:
-    text = (ROOT / "content" / "settings.yaml").read_text(encoding="utf-8")
+    text = (EXAMPLE / "content" / "settings.yaml").read_text(encoding="utf-8")
     text = text.replace("daily_caps: {email: 200, sms: 60}", f"daily_caps: {{email: {email_cap}, sms: {sms_cap}}}")
     text = text.replace("per_lead_per_7_days: 2", "per_lead_per_7_days: 5")
     return text + extra

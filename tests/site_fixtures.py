@@ -20,7 +20,8 @@ from typing import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import EXAMPLE, ROOT
+
 TODAY = dt.date(2026, 11, 22)
 CHROMIUM = Path(os.environ.get("RELEAD_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -83,10 +84,9 @@ def require_chromium() -> None:
 def copy_example(dest: Path) -> Path:
     """The example repository (leads.yaml, content/, history/) copied to ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ROOT / "leads.yaml", dest / "leads.yaml")
+    shutil.copy2(EXAMPLE / "leads.yaml", dest / "leads.yaml")
     for folder in ("content", "history"):
-        if (ROOT / folder).is_dir():
-            shutil.copytree(ROOT / folder, dest / folder)
+        shutil.copytree(EXAMPLE / folder, dest / folder)
     return dest
 
 

@@ -16,14 +16,14 @@ from relead.cli import main
 from relead.editing import add_lead
 from relead.model import Sending
 from relead.yamlparse import parse
+from tests.paths import EXAMPLE, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 D = dt.date.fromisoformat
 
 
 @pytest.fixture
 def repo(make_repo):
-    return make_repo((ROOT / "leads.yaml").read_text(encoding="utf-8"))
+    return make_repo((EXAMPLE / "leads.yaml").read_text(encoding="utf-8"))
 
 
 def _leads(root: Path) -> dict[str, dict]:

@@ -19,7 +19,7 @@ from relead.messages import CopySandbox, OPT_OUT_SMS, sentence_end, sms_segments
 from relead.model import Lead, Loss
 from relead.names import first_name
 from relead.plan import Touch
-from tests.outreach_helpers import ROOT
+from tests.paths import EXAMPLE
 
 # -- first names -----------------------------------------------------------------------------------
 
@@ -166,7 +166,7 @@ FIRST_TOUCHES = {"cold/fresh-look", "hot/remind", "warm/offer"}
 
 
 def _rendered():
-    model = load(ROOT, today=dt.date(2026, 11, 23)).model
+    model = load(EXAMPLE, today=dt.date(2026, 11, 23)).model
     model = dataclasses.replace(model, leads=tuple(READERS.values()), by_id={v.id: v for v in READERS.values()})
     renderer = Renderer(model)
     out = []
@@ -232,7 +232,7 @@ def test_company_names_end_their_sentence_once():
 
 
 def test_example_messages_have_no_copy_warnings():
-    checked = check_repository(ROOT, today=dt.date(2026, 11, 22))
+    checked = check_repository(EXAMPLE, today=dt.date(2026, 11, 22))
     assert not [p.format() for p in checked.warnings if p.file.startswith("content/")]
 
 

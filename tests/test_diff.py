@@ -1,5 +1,5 @@
 """`relead diff BASE HEAD`: two commits of a temporary git repository built from the example
-(relead/revisions.py reads them, relead/compare.py compares them)."""
+(tests/example; relead/revisions.py reads them, relead/compare.py compares them)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from relead.check import check_repository
 from relead.cli import main
 from relead.compare import Side, compare, render
 from relead.revisions import RevisionError, diff_revisions, export_revision, load_revision
+from tests.paths import EXAMPLE
 
-ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 22)
 
 NEW_LEAD = """leads:
@@ -63,9 +63,9 @@ def repo(tmp_path_factory) -> Path:
     """The example as a git repository: commit 1 as it is, commit 2 with the change (and a new
     lead in leads/), commit 3 with an unknown owner (invalid)."""
     root = tmp_path_factory.mktemp("diffrepo")
-    shutil.copy(ROOT / "leads.yaml", root / "leads.yaml")
-    shutil.copytree(ROOT / "content", root / "content")
-    shutil.copytree(ROOT / "history", root / "history")
+    shutil.copy(EXAMPLE / "leads.yaml", root / "leads.yaml")
+    shutil.copytree(EXAMPLE / "content", root / "content")
+    shutil.copytree(EXAMPLE / "history", root / "history")
     _git(root, "init", "--quiet")
     _git(root, "add", "-A")
     _git(root, "commit", "--quiet", "-m", "base")
@@ -90,10 +90,10 @@ def _cli(argv: list[str]) -> tuple[int, str, str]:
 
 def test_export_writes_the_revision_as_committed(repo, tmp_path):
     export_revision(repo, "HEAD~2", tmp_path / "base")
-    assert (tmp_path / "base" / "leads.yaml").read_bytes() == (ROOT / "leads.yaml").read_bytes()
+    assert (tmp_path / "base" / "leads.yaml").read_bytes() == (EXAMPLE / "leads.yaml").read_bytes()
     assert not (tmp_path / "base" / "leads").exists()
     assert sorted(p.name for p in (tmp_path / "base" / "content" / "campaigns").iterdir()) == \
-        sorted(p.name for p in (ROOT / "content" / "campaigns").iterdir())
+        sorted(p.name for p in (EXAMPLE / "content" / "campaigns").iterdir())
     export_revision(repo, "HEAD~1", tmp_path / "head")
     assert (tmp_path / "head" / "leads" / "new.yaml").read_text(encoding="utf-8") == NEW_LEAD
 
@@ -231,8 +231,8 @@ def test_data_in_a_subdirectory_and_a_revision_without_it(tmp_path):
     _git(root, "init", "--quiet")
     _git(root, "add", "-A")
     _git(root, "commit", "--quiet", "-m", "no desk yet")
-    shutil.copy(ROOT / "leads.yaml", desk / "leads.yaml")
-    shutil.copytree(ROOT / "content", desk / "content")
+    shutil.copy(EXAMPLE / "leads.yaml", desk / "leads.yaml")
+    shutil.copytree(EXAMPLE / "content", desk / "content")
     _git(root, "add", "-A")
     _git(root, "commit", "--quiet", "-m", "desk")
     code, out, _ = _cli(["diff", "HEAD~1", "HEAD", "--root", str(desk), "--today", TODAY.isoformat()])

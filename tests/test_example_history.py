@@ -1,4 +1,8 @@
-"""tools/example_history.py: the example's simulated past is valid, plausible and reproducible."""
+"""tools/example_history.py: the example's simulated past is valid, plausible and reproducible.
+
+The tool runs on the tests' copy of the example's leads and content (tests/example), so these
+tests hold whatever the root example has become; they compare two runs of the tool with each
+other and check the result, not the bytes of a committed history/."""
 
 from __future__ import annotations
 
@@ -8,8 +12,7 @@ import shutil
 from pathlib import Path
 
 from relead.check import check_repository
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import EXAMPLE, ROOT
 
 
 def _tool():
@@ -21,8 +24,8 @@ def _tool():
 
 def _repo(dest: Path) -> Path:
     dest.mkdir()
-    shutil.copy2(ROOT / "leads.yaml", dest / "leads.yaml")
-    shutil.copytree(ROOT / "content", dest / "content")
+    shutil.copy2(EXAMPLE / "leads.yaml", dest / "leads.yaml")
+    shutil.copytree(EXAMPLE / "content", dest / "content")
     return dest
 
 

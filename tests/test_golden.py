@@ -1,4 +1,5 @@
-"""The example repository, built as a new user builds it, against committed expected output.
+"""The example repository (the tests' copy, tests/example), built as a new user builds it, against
+committed expected output.
 
 Set UPDATE_GOLDEN=1 to rewrite the expected files after a deliberate change,
 then read the diff before committing it.
@@ -16,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from site_builder.build import build
+from tests.paths import EXAMPLE
 
-ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 TODAY = dt.date(2026, 11, 22)
 
@@ -104,7 +105,7 @@ def test_index_shows_the_headline_numbers(site):
 
 def test_build_is_deterministic(site, tmp_path):
     again = tmp_path / "again"
-    build(ROOT, again, today=TODAY)
+    build(EXAMPLE, again, today=TODAY)
     files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     for rel in files:

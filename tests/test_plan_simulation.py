@@ -114,8 +114,8 @@ class Desk:
 def desk(make_repo, leads: str, *, settings_extra=None, runs=(dt.time(10, 0),)) -> Desk:
     files = {}
     if settings_extra:
-        from tests.outreach_helpers import ROOT
-        text = (ROOT / "content" / "settings.yaml").read_text(encoding="utf-8")
+        from tests.paths import EXAMPLE
+        text = (EXAMPLE / "content" / "settings.yaml").read_text(encoding="utf-8")
         for old, new in settings_extra:
             assert old in text
             text = text.replace(old, new)

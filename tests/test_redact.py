@@ -19,8 +19,8 @@ from relead.history import HEADER, Record
 from site_builder.build import build
 from site_builder.cli import main as site_main
 from site_builder.redact import MASK, mask_email, mask_phone, mask_text
+from tests.paths import EXAMPLE, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 22)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
@@ -71,13 +71,13 @@ def _leaks(site: Path, needles: set[str]) -> list[tuple[str, str]]:
 def sites(tmp_path_factory):
     out = tmp_path_factory.mktemp("redact")
     plain, redacted = out / "plain", out / "redacted"
-    assert build(ROOT, plain, today=TODAY).files
-    assert build(ROOT, redacted, today=TODAY, redact=True).files
+    assert build(EXAMPLE, plain, today=TODAY).files
+    assert build(EXAMPLE, redacted, today=TODAY, redact=True).files
     return plain, redacted
 
 
 def test_the_example_has_what_the_test_looks_for(sites):
-    needles = _needles(ROOT)
+    needles = _needles(EXAMPLE)
     assert sum("@" in n for n in needles) > 50 and sum("@" not in n for n in needles) > 50
     plain, _ = sites
     assert len({n for _, n in _leaks(plain, needles)}) > 100      # the normal build shows them
@@ -87,7 +87,7 @@ def test_no_email_or_phone_anywhere_in_the_redacted_output(sites):
     _, redacted = sites
     files = _files(redacted)
     assert "data/leads.csv" in files and "data/priorities.csv" in files and "data/summary.json" in files
-    assert _leaks(redacted, _needles(ROOT)) == []
+    assert _leaks(redacted, _needles(EXAMPLE)) == []
 
 
 def test_the_redacted_site_is_the_same_site(sites, tmp_path):
@@ -100,7 +100,7 @@ def test_the_redacted_site_is_the_same_site(sites, tmp_path):
     page = b["leads/dana-whitfield-acme.html"].decode("utf-8")
     assert "<dd>d•••@acme-inc.example</dd>" in page and "<dd>+1 ••• ••29</dd>" in page
     again = tmp_path / "again"
-    build(ROOT, again, today=TODAY, redact=True)
+    build(EXAMPLE, again, today=TODAY, redact=True)
     assert _files(again) == b                      # deterministic
 
 
@@ -176,7 +176,7 @@ def test_masks_of_the_structured_fields():
 def test_cli_and_make(tmp_path):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = site_main(["build", "--root", str(ROOT), "--out", str(tmp_path / "s"), "--today",
+        code = site_main(["build", "--root", str(EXAMPLE), "--out", str(tmp_path / "s"), "--today",
                           TODAY.isoformat(), "--redact"])
     assert code == 0
     assert "(as of 2026-11-22, redacted)" in out.getvalue()

@@ -1,4 +1,4 @@
-"""SPEC 3.1's status table and the funnel counting rules, table-driven over pure functions."""
+"""The status table (docs/formats.md, "Lead status") and the funnel counting rules, table-driven over pure functions."""
 
 from __future__ import annotations
 

@@ -21,6 +21,10 @@ One touch is left ``attempting`` with no result (a run that died mid-send), so
 the dashboard has an unknown touch for a person to settle. The same arguments
 always write the same bytes. The history directory must not exist yet (history
 is append-only: this tool writes a past, it never rewrites one).
+
+The tests keep their own copy of the example, history included, in ``tests/example/``;
+this tool never writes there. A new example is copied there by hand, and the golden
+files rewritten (``UPDATE_GOLDEN=1``) and read before they are committed.
 """
 
 from __future__ import annotations
