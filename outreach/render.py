@@ -48,6 +48,21 @@ def html_value(value: Any) -> str:
     return _html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=True)
 
 
+_JINJA = re.compile(r"({{.*?}}|{%.*?%}|{#.*?#})", re.S)
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?|mailto|tel):[^)\s]+)\)")
+
+
+def plain_markdown(source: str) -> str:
+    """The copy's Markdown as a person reads it in a plain-text part: ``**22% more**`` without
+    its stars, ``[the report](https://…)`` as ``the report (https://…)``. Only the copy's own
+    text changes, never what its placeholders put in, and line breaks stay where they are."""
+    parts = _JINJA.split(source)
+    for i in range(0, len(parts), 2):         # the text between the template's tags
+        parts[i] = _LINK.sub(r"\1 (\2)", _STRONG.sub(r"\2", parts[i]))
+    return "".join(parts)
+
+
 def check_header(name: str, value: str) -> str:
     """``value`` if it is safe in a header; a line break (or other control character) is refused."""
     if _CONTROL.search(value):
@@ -87,6 +102,8 @@ class Renderer:
             if copy is None:
                 env = self._html_env if env_name == "html" else self._text_env
                 source, line = (msg.subject, msg.subject_line) if part == "subject" else (msg.body, msg.body_line)
+                if env_name == "text" and part == "body" and msg.format != "text":
+                    source = plain_markdown(source)
                 copy = self._compiled[key] = Copy.compile(env, source, file=msg.file, first_line=line)
             return copy.render(ctx)
         except CopyError as exc:

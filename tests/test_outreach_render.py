@@ -326,3 +326,21 @@ def test_an_unknown_filter_fails_the_touch_at_its_line(make_repo):
     p = plan_day(model, d.states, d.priorities, today)
     with pytest.raises(RenderError, match=r"custom.md:5: template error: No filter named 'sentence_ends'"):
         Renderer(d.model).email(p.touches[0])
+
+
+def test_the_plain_text_part_reads_without_markdown_marks(make_repo):
+    body = ("Teams picked **22% more lines an hour**.\n\nThe [benchmark report](https://northwind.example/r) "
+            "is free.\n\n{{ lead.company }} and {{ 2 ** 3 }}")
+    root, d, p = custom_message(make_repo, body, company="'**Star** Foods'")
+    r = Renderer(d.model).email(p.touches[0])
+    assert "Teams picked 22% more lines an hour." in r.text
+    assert "The benchmark report (https://northwind.example/r) is free." in r.text
+    assert "**Star** Foods and 8" in r.text                 # what a placeholder puts in stays as it is
+    assert "<strong>22% more lines an hour</strong>" in r.html
+    assert '<a href="https://northwind.example/r">benchmark report</a>' in r.html
+
+
+def test_plain_markdown_keeps_every_line_where_it_was():
+    from outreach.render import plain_markdown
+    src = "**Hello**\n\n[a](https://x.example)\n{{ '**' ~ lead.name }}\n__b__"
+    assert plain_markdown(src) == "Hello\n\na (https://x.example)\n{{ '**' ~ lead.name }}\nb"
