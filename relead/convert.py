@@ -20,7 +20,7 @@ import phonenumbers
 from .problems import Problems
 from .schema import Key
 
-__all__ = ["Invalid", "check_mapping", "convert", "did_you_mean", "normalise_phone",
+__all__ = ["Invalid", "NANP_WRITTEN", "check_mapping", "convert", "did_you_mean", "normalise_phone",
            "valid_email", "valid_timezone", "ID_RE", "KEY_RE", "single_line_problem"]
 
 ID_RE = re.compile(r"[a-z0-9-]+")
@@ -200,13 +200,13 @@ def _region(value: Any, key: Key) -> str:
 # A North American number as people write it: +1 first or not, then ten digits in groups of
 # 3-3-4 (spaces, dots, hyphens, brackets). phonenumbers.parse takes most of the time of checking one (75 us of
 # 90); for these forms its result is known: country code 1, the ten digits.
-_NANP = re.compile(r"(?:\+1[ .-]?)?(?:\(([2-9]\d\d)\) ?|([2-9]\d\d)([ .-]?))([2-9]\d\d)[ .-]?(\d{4})")
+NANP_WRITTEN = re.compile(r"(?:\+1[ .-]?)?(?:\(([2-9]\d\d)\) ?|([2-9]\d\d)([ .-]?))([2-9]\d\d)[ .-]?(\d{4})")
 
 
 @lru_cache(maxsize=1 << 16)
 def normalise_phone(text: str, region: str) -> str | None:
     """E.164 for a valid number, else None. The same text is checked once per process."""
-    fast = _NANP.fullmatch(text)
+    fast = NANP_WRITTEN.fullmatch(text)
     if fast is not None and (text[0] == "+" or phonenumbers.country_code_for_region(region) == 1):
         digits = (fast.group(1) or fast.group(2)) + fast.group(4) + fast.group(5)
         num = phonenumbers.PhoneNumber(country_code=1, national_number=int(digits))

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from .convert import valid_email
+from .convert import NANP_WRITTEN, normalise_phone, valid_email
 from .crm_formats import Format, Resolver, norm
 from .dedupe import Estimate, Incoming
 from .model import Settings
@@ -325,6 +325,13 @@ def clean_email(text: str) -> str:
 
 def format_phone(text: str, region: str) -> tuple[str, str] | None:
     """(written form, E.164) for a valid number: ``+1 415 555 0134``; None when it is not one."""
+    if NANP_WRITTEN.fullmatch(text):
+        # Most rows of a North American export: the cached check (relead.convert) and the
+        # written form from its digits, without parsing the text again (phonenumbers.parse
+        # was a fifth of an import's time).
+        e164 = normalise_phone(text, region)
+        if e164 is not None and e164.startswith("+1"):
+            return f"+1 {e164[2:5]} {e164[5:8]} {e164[8:]}", e164
     try:
         num = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

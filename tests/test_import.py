@@ -734,3 +734,31 @@ def test_a_crm_loss_older_than_the_known_lead_is_left_out_with_a_note(tmp_path):
     assert updated.kind == "updated" and "left out the loss of 2025-11-17" in updated.detail
     assert "before the lead was first reached (2026-10-27)" in updated.detail
     assert skipped.kind == "skipped" and "left out the loss of 2025-11-17" in skipped.detail
+
+
+@pytest.mark.parametrize("region", ["US", "CA", "GB"])
+def test_format_phone_shortcut_gives_what_phonenumbers_gives(region):
+    """North American numbers skip phonenumbers.parse in an import; the result is the same."""
+    import phonenumbers
+
+    from relead.importing import format_phone
+
+    def slow(text):
+        try:
+            num = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_valid_number(num):
+            return None
+        written = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return (re.sub(r"(?<=\d)-(?=\d)", " ", written),
+                phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164))
+
+    forms = ("({a}) {b}-{c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "{a} {b} {c}", "+1 {a} {b} {c}", "+1-{a}-{b}-{c}",
+             "{a}{b}{c}", "+1{a}{b}{c}", "+1 ({a}) {b}-{c}", "+1 {a} {b} {c} ext 9")
+    numbers = (("415", "555", "0134"), ("212", "736", "4410"), ("604", "555", "0199"), ("800", "275", "2273"),
+               ("999", "555", "0134"), ("415", "155", "0134"), ("876", "555", "0123"), ("416", "900", "1234"))
+    for a, b, c in numbers:
+        for form in forms:
+            text = form.format(a=a, b=b, c=c)
+            assert format_phone(text, region) == slow(text), text

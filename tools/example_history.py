@@ -69,7 +69,7 @@ REPLY_NOTES = (
     "Forwarded the email to their new operations lead.",
     "Wants the benchmark report, not a call yet.",
     "Asked whether the trial kit covers freezer models.",
-    "Out of office until next week.",
+    "Asked us to call after the 15th, once their audit is done.",
 )
 INTEREST_NOTES = (
     "Wants the ROI audit before the new year.",
