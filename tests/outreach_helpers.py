@@ -101,6 +101,23 @@ def git_init(root: Path) -> None:
     git(root, "commit", "-q", "-m", "initial")
 
 
+def remote_and_clones(origin: Path, tmp_path: Path, names) -> tuple[Path, list[Path]]:
+    """A bare remote holding ``origin``'s commits, and one clone of it per name (each its own
+    committer): the team's runners, sharing one remote."""
+    bare = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    git(origin, "remote", "add", "origin", str(bare))
+    git(origin, "push", "-q", "-u", "origin", "main")
+    clones = []
+    for name in names:
+        clone = tmp_path / name
+        subprocess.run(["git", "clone", "-q", str(bare), str(clone)], check=True)
+        git(clone, "config", "user.name", name)
+        git(clone, "config", "user.email", f"{name}@example.invalid")
+        clones.append(clone)
+    return bare, clones
+
+
 def derived(root: Path, day: str = DAY):
     import datetime as dt
     checked = check_repository(root, today=dt.date.fromisoformat(day))

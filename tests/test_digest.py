@@ -263,23 +263,11 @@ def test_without_smtp_it_writes_files_and_commits_the_ledger(tmp_path, smtp_env,
 def test_two_runners_through_the_remote_send_each_digest_once(tmp_path, smtp_env, capsys):
     """The scheduled workflow's way (PUSH=1): the runner that sends pushes the week's ledger; a
     later run in another checkout pulls it first and sends nothing twice."""
-    import subprocess
-
-    from tests.outreach_helpers import git, git_init
+    from tests.outreach_helpers import git, git_init, remote_and_clones
 
     origin = example_copy(tmp_path / "origin")
     git_init(origin)
-    bare = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    git(origin, "remote", "add", "origin", str(bare))
-    git(origin, "push", "-q", "-u", "origin", "main")
-    runners = []
-    for name in ("a", "b"):
-        clone = tmp_path / name
-        subprocess.run(["git", "clone", "-q", str(bare), str(clone)], check=True)
-        git(clone, "config", "user.name", f"Runner {name}")
-        git(clone, "config", "user.email", f"{name}@example.invalid")
-        runners.append(clone)
+    bare, runners = remote_and_clones(origin, tmp_path, ("a", "b"))
     with SmtpServer() as server:
         smtp_env(server)
         for clone in runners:

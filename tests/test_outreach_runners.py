@@ -22,7 +22,7 @@ import pytest
 
 from outreach.cli import main
 from outreach.lock import run_lock
-from tests.outreach_helpers import DAY, NOW, ROOT, git, git_init, leads_text, outreach_repo
+from tests.outreach_helpers import DAY, NOW, ROOT, git, git_init, leads_text, outreach_repo, remote_and_clones
 from tests.smtp_server import SmtpServer
 
 LEADS = 24
@@ -44,17 +44,7 @@ def _send(root: Path, *, push: bool = True) -> list[str]:
 def _team(tmp_path: Path, make_repo, n: int = LEADS) -> tuple[Path, Path, Path]:
     """(remote, scheduled job's clone, laptop's clone), all at the same commit."""
     origin = outreach_repo(make_repo, leads_text(n), git=True)
-    bare = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    git(origin, "remote", "add", "origin", str(bare))
-    git(origin, "push", "-q", "-u", "origin", "main")
-    clones = []
-    for name in ("job", "laptop"):
-        clone = tmp_path / name
-        subprocess.run(["git", "clone", "-q", str(bare), str(clone)], check=True)
-        git(clone, "config", "user.name", name)
-        git(clone, "config", "user.email", f"{name}@example.invalid")
-        clones.append(clone)
+    bare, clones = remote_and_clones(origin, tmp_path, ("job", "laptop"))
     return bare, clones[0], clones[1]
 
 
