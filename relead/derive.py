@@ -8,7 +8,7 @@ from typing import Mapping
 
 from . import funnel as F
 from .gcpause import collector_paused
-from .hygiene import Hygiene, hygiene
+from .hygiene import Hygiene, from_files, hygiene
 from .jobs import Mapped, jobs_for
 from .model import Model
 from .priorities import Priority, rank
@@ -34,15 +34,15 @@ class Derived:
     as_of: dt.datetime | None = None     # the settings' as_of, when it gave ``today`` (relead.clock)
 
 
-# Below this many leads, hygiene takes less time than forking a worker for it and pickling its
-# result back.
+# Below this many leads, what hygiene finds in the files takes less time than forking a worker for
+# it and pickling its result back.
 MIN_LEADS_APART = 20_000
 
 
 def derive(model: Model, today: dt.date, *, as_of: dt.datetime | None = None,
            jobs: int | None = None) -> Derived:
     """Everything derived from the model. ``jobs`` (:func:`relead.jobs.jobs_for`): with more
-    than one and a large model, hygiene is worked out in a worker while this process ranks."""
+    than one and a large model, part of hygiene is worked out in a worker meanwhile."""
     # Like loading (relead.load), deriving makes hundreds of thousands of objects that live
     # as long as the command, and no cycles: the cyclic collector would only walk them again.
     with collector_paused(keep=True):
@@ -50,14 +50,16 @@ def derive(model: Model, today: dt.date, *, as_of: dt.datetime | None = None,
 
 
 def _derive(model: Model, today: dt.date, as_of: dt.datetime | None = None, jobs: int | None = None) -> Derived:
-    states = derive_states(model)
-    values = list(states.values())
     settings = model.settings
-    apart = len(states) >= MIN_LEADS_APART and jobs_for(jobs) > 1
-    global _HYGIENE
-    _HYGIENE = (states, model)
+    apart = len(model.leads) >= MIN_LEADS_APART and jobs_for(jobs) > 1
+    global _MODEL
+    _MODEL = model
     try:
-        with Mapped(_hygiene, [today], jobs=2 if apart else 1) as mapped:
+        # What hygiene finds in the files alone takes a worker while this process derives the
+        # states, counts and ranks.
+        with Mapped(_from_files, [None], jobs=2 if apart else 1) as mapped:
+            states = derive_states(model)
+            values = list(states.values())
             derived = dict(
                 funnel=F.funnel(values, settings),
                 statuses=F.status_counts(values),
@@ -67,16 +69,18 @@ def _derive(model: Model, today: dt.date, as_of: dt.datetime | None = None, jobs
                 weeks=F.weekly(values, settings, today),
                 recovery=F.recovery(values, settings),
                 priorities=rank(values, settings, today))
-            derived["hygiene"], = mapped.results()
+            found, = mapped.results()
     finally:
-        _HYGIENE = None
+        _MODEL = None
+    derived["hygiene"] = hygiene(states, model.campaigns, model.history, today,
+                                 touch_target=settings.scoring.touch_target, found=found)
     return Derived(model=model, today=today, states=states, as_of=as_of, **derived)
 
 
-_HYGIENE: tuple | None = None       # (states, model), set while the worker forks: it inherits them
+_MODEL: Model | None = None       # set while the worker forks: it inherits it
 
 
-def _hygiene(today: dt.date) -> Hygiene:
-    states, model = _HYGIENE
-    return hygiene(states, model.campaigns, model.history, today,
-                   touch_target=model.settings.scoring.touch_target)
+def _from_files(_: None) -> tuple:
+    # The model's leads have unique ids (relead.load drops a reused one), so they are the
+    # states' leads in the same order.
+    return from_files(_MODEL.leads, _MODEL.history)

@@ -201,8 +201,17 @@ class Hygiene:
     policy_blocks: tuple[Record, ...] = ()              # blocks against us: newest first
 
 
+def from_files(leads: Iterable[Lead], history: History) -> tuple:
+    """What hygiene finds in the files alone, before any lead's state is derived (so a worker
+    can find it meanwhile): duplicate groups, touches whose end is unknown, blocks against us."""
+    return tuple(duplicate_groups(leads)), unknown_touches(history), policy_blocks(history)
+
+
 def hygiene(states: Mapping[str, LeadState], campaigns: Mapping[str, Campaign], history: History,
-            today: dt.date, *, touch_target: int) -> Hygiene:
+            today: dt.date, *, touch_target: int, found: tuple | None = None) -> Hygiene:
+    """``found``: :func:`from_files` of the same leads and history, when it is already known."""
+    duplicates, unknown, blocks = found if found is not None else \
+        from_files((st.lead for st in states.values()), history)
     no_next, overdue, uncontactable, early, review = [], [], [], [], []
     for lead_id in sorted(states):
         st = states[lead_id]
@@ -217,7 +226,5 @@ def hygiene(states: Mapping[str, LeadState], campaigns: Mapping[str, Campaign], 
             early.append(lead_id)
         if st.dead_review_on is not None and st.dead_review_on <= today:
             review.append(lead_id)
-    return Hygiene(tuple(no_next), tuple(overdue), tuple(uncontactable), tuple(early),
-                   tuple(duplicate_groups(st.lead for st in states.values())),
-                   unknown_touches(history), tuple(review), replies_waiting(states), paused(states, today),
-                   closed_channels(states), policy_blocks(history))
+    return Hygiene(tuple(no_next), tuple(overdue), tuple(uncontactable), tuple(early), duplicates, unknown,
+                   tuple(review), replies_waiting(states), paused(states, today), closed_channels(states), blocks)

@@ -71,13 +71,19 @@ class Mapped:
     the results cross a pipe. An exception in a worker is raised by :meth:`results`.
     With one job, or no item, nothing is forked: :meth:`results` runs ``fn`` itself. One
     item is worth a worker when the parent has other work to do meanwhile.
+
+    ``workers`` (default ``jobs``) is how many processes are forked; with fewer workers
+    than jobs the parent is counted as one of them: when it asks for the results, it
+    runs itself every item no worker has started yet, from the last one back, while the
+    workers go on from the front. Its own results cross no pipe.
     """
 
-    def __init__(self, fn: Callable[[T], R], items: Iterable[T], *, jobs: int):
+    def __init__(self, fn: Callable[[T], R], items: Iterable[T], *, jobs: int, workers: int | None = None):
         self._fn = fn
         self._items = list(items)
         self._pool = None
         self._futures = []
+        self._helps = False
         if jobs > 1 and self._items:
             # Imported here: `make check` on a small repository never starts a pool, and these
             # imports would cost it about 10 ms of its 250.
@@ -85,7 +91,9 @@ class Mapped:
             from concurrent.futures import ProcessPoolExecutor
 
             ctx = multiprocessing.get_context("fork")
-            self._pool = ProcessPoolExecutor(max_workers=min(jobs, len(self._items)), mp_context=ctx)
+            forked = min(jobs if workers is None else max(1, workers), len(self._items))
+            self._helps = forked < jobs
+            self._pool = ProcessPoolExecutor(max_workers=forked, mp_context=ctx)
             self._futures = [self._pool.submit(fn, item) for item in self._items]
 
     @property
@@ -96,9 +104,17 @@ class Mapped:
         if self._pool is None:
             yield from map(self._fn, self._items)
             return
+        mine = {}
+        if self._helps:
+            # A future no worker has taken can still be cancelled: then it is the parent's. The
+            # workers take them in order, so once one is taken, so are all before it.
+            for i in range(len(self._futures) - 1, -1, -1):
+                if not self._futures[i].cancel():
+                    break
+                mine[i] = self._fn(self._items[i])
         try:
-            for future in self._futures:
-                yield future.result()
+            for i, future in enumerate(self._futures):
+                yield mine.pop(i) if i in mine else future.result()
         finally:
             self.close()
 

@@ -250,7 +250,7 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
     cuts = {}
     for index, (file, text) in enumerate(texts):
         src.texts[file] = (text, 0)
-        pieces = round(2 * n * len(text) / total)
+        pieces = round(8 * n * len(text) / total)
         runs = cuts[file] = split_leads(text, pieces) if pieces > 1 else None
         if runs is None:
             tasks.append((index, 0, len(text), 0, -1))
@@ -259,7 +259,7 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
     global _SHARED
     _SHARED = (texts, ctx)
     try:
-        with Mapped(_validate_run, tasks, jobs=n) as mapped:
+        with Mapped(_validate_run, tasks, jobs=n, workers=n - 1) as mapped:
             later = Problems()
             history = read_history(root / "history", later, rel_to=root)
             results = list(mapped.results())

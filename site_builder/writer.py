@@ -150,8 +150,9 @@ class _Deferred:
         _TAKING = self
         try:
             # The workers fork here, all at once, inheriting the pages and the counter; they
-            # write straight into the staging folder.
-            self._mapped = Mapped(_take_runs, range(n_jobs), jobs=n_jobs)
+            # write straight into the staging folder. This process is one of the ``n_jobs``: it
+            # takes runs too once it has made the contexts of the pages that follow.
+            self._mapped = Mapped(_take_runs, range(n_jobs - 1), jobs=n_jobs)
         finally:
             _TAKING = None
 

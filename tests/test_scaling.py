@@ -139,6 +139,21 @@ def test_split_leads_cuts_between_whole_leads():
     assert split_leads("leads: []\n", 3) is None
 
 
+def _pid_after_work(i: int) -> tuple[int, int]:
+    sum(range(20_000))      # a little work, so that the items outlast the parent's start
+    return i, os.getpid()
+
+
+def test_a_pool_whose_parent_counts_as_a_worker_runs_what_no_worker_has_started():
+    with relead.jobs.Mapped(_pid_after_work, range(200), jobs=2, workers=1) as mapped:
+        assert mapped.forked
+        results = list(mapped.results())
+    assert [i for i, _ in results] == list(range(200))       # in order, each once
+    pids = [pid for _, pid in results]
+    assert pids[-1] == os.getpid()          # the last item is the parent's: the worker starts at the front
+    assert pids[0] != os.getpid()
+
+
 def test_jobs_come_from_the_option_then_the_environment_then_the_cores(monkeypatch):
     monkeypatch.delenv(ENV, raising=False)
     assert jobs_for(None) == available_cores() == jobs_for(0)
