@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Mapping
 
 from . import funnel as F
+from .campaign_stats import Stats, campaign_stats
 from .gcpause import collector_paused
 from .hygiene import Hygiene, from_files, hygiene
 from .jobs import Mapped, jobs_for
 from .model import Model
+from .periods import PeriodSummary, period_summaries
 from .priorities import Priority, rank
 from .state import LeadState, derive_states
 
@@ -32,6 +35,18 @@ class Derived:
     priorities: tuple[Priority, ...]
     hygiene: Hygiene
     as_of: dt.datetime | None = None     # the settings' as_of, when it gave ``today`` (relead.clock)
+
+    # Two walks over every history record that only the dashboard and summary.json need (not
+    # `make check`): made when first asked for, then shared by every page and export.
+    @functools.cached_property
+    def stats(self) -> Stats:
+        """What each campaign, channel and touch number brought (:mod:`relead.campaign_stats`)."""
+        return campaign_stats(self.model, self.states)
+
+    @functools.cached_property
+    def periods(self) -> tuple[PeriodSummary, ...]:
+        """This week, month and quarter against the one before (:mod:`relead.periods`)."""
+        return period_summaries(self.model, self.today, self.states)
 
 
 # Below this many leads, what hygiene finds in the files takes less time than forking a worker for

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import periods as P
-from .campaign_stats import TOUCH_BUCKETS, campaign_stats, ranking
+from .campaign_stats import TOUCH_BUCKETS, ranking
 from .derive import Derived
 from .history import RESPONSE_EVENTS
 from .hygiene import CLOSED_CHANNELS
@@ -75,7 +75,7 @@ def sync_summary(derived: Derived) -> dict[str, Any]:
 def campaign_summary(derived: Derived) -> dict[str, Any]:
     """What the campaigns page compares: per channel its tally and the interest rate it can be
     95% sure of, which channel is best so far and by what rule, and the touch numbers."""
-    stats = campaign_stats(derived.model, derived.states)
+    stats = derived.stats
     judged = ranking(stats.by_channel)
     curve = stats.touches
     names = [str(i + 1) for i in range(TOUCH_BUCKETS - 1)] + [f"{TOUCH_BUCKETS}+"]
@@ -123,8 +123,7 @@ def summary(derived: Derived) -> dict[str, Any]:
             "value_recovered": _num(rec.value_recovered),
             "win_back_rate": round(rate, 4) if rate is not None else None,
         },
-        "periods": {ps.period: ps.as_dict() for ps in P.period_summaries(derived.model, derived.today,
-                                                                          derived.states)},
+        "periods": {ps.period: ps.as_dict() for ps in derived.periods},
         "recovered_by_month": [{"month": m.month.isoformat()[:7], "recovered": m.recovered, "value": _num(m.value)}
                                for m in P.recovered_by_month(states, settings, derived.today)],
         "owner_backlog": P.owner_backlog(states, settings, derived.today),

@@ -46,12 +46,14 @@ def build(root: Path | str, out: Path | str, *, today: dt.date | None = None,
 
     def files() -> Iterator[tuple[str, object]]:
         # Exports and pages come as functions that make them: the writer calls them, in worker
-        # processes on a large site (site_builder.writer). The exports first, with the lead
-        # pages: they are the longest to make, and nothing waits for them at the end.
-        yield "data/summary.json", functools.partial(summary_json, derived)
+        # processes on a large site (site_builder.writer). The CSV files first, with the lead
+        # pages: they are the longest to make, and nothing waits for them at the end. The
+        # summary last: by then the pages' contexts have worked out the campaign statistics and
+        # the periods it shares with them (Derived.stats, Derived.periods).
         yield "data/leads.csv", functools.partial(leads_csv, derived)
         yield "data/priorities.csv", functools.partial(priorities_csv, derived)
         yield from render_site(derived, Path(root), counts)
+        yield "data/summary.json", functools.partial(summary_json, derived)
 
     try:
         written = write_site(Path(out), files(), jobs=jobs)

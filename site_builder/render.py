@@ -25,7 +25,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 from markupsafe import Markup
 
-from relead.campaign_stats import Stats, campaign_stats
+from relead.campaign_stats import Stats
 from relead.derive import Derived
 from relead.links import safe_link
 from relead.plan import DayPlan, plan_day
@@ -201,7 +201,7 @@ def render_site(derived: Derived, root: Path, counts: SiteCounts | None = None) 
     yield "assets/site.css", env.get_template("site.css").render()
     yield "assets/favicon.svg", env.get_template("favicon.svg").render()
 
-    stats: Stats = campaign_stats(model, derived.states)
+    stats: Stats = derived.stats
     yield emit("overview", "index.html", render_page(env, "overview.html", views.overview(derived, stats, nav)))
 
     script = env.get_template("_priorities.js").render()

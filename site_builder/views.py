@@ -360,8 +360,7 @@ def overview(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> Overvi
         [r.month[:3] for r in month_rows], [(f"value won back ({cur})", [r.value for r in month_rows])],
         id="months", title="Value won back, month by month (12 months)")
 
-    summaries = P.period_summaries(model, derived.today, derived.states)
-    periods = tuple(_period_panel(model, ps, cur, i == 0) for i, ps in enumerate(summaries))
+    periods = tuple(_period_panel(model, ps, cur, i == 0) for i, ps in enumerate(derived.periods))
     backlog = P.owner_backlog(derived.states.values(), settings, derived.today)
 
     rows = sorted(derived.by_source.items(), key=lambda kv: (-kv[1]["leads"], kv[0]))
