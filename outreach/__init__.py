@@ -17,9 +17,10 @@ from .config import Config, config_from_env
 from .errors import (ConfigError, DeliveryError, DeliveryUnknown, GitError, OutreachError,
                      PermanentDeliveryError, QueueError, RecipientRejected, RenderError, ReviewRequired,
                      RunPaused, TemporaryDeliveryError, UnsafeHeader)
+from .outcome import Outcome, RunResult
 from .queue import Queue, QueuedTouch, build_queue, queue_path, read_queue, write_queue
 from .record import record_response
-from .run import Outcome, RunResult, send_queue, send_queue_async
+from .run import send_queue, send_queue_async
 
 __all__ = [
     "Config", "config_from_env", "Queue", "QueuedTouch", "build_queue", "queue_path", "read_queue",

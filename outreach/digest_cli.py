@@ -19,7 +19,8 @@ from relead.digest_numbers import digest_numbers
 
 from . import gitops
 from .config import config_from_env
-from .digest import already_sent, ledger_path, recipients, render_digest, send_digests
+from .digest import already_sent, ledger_path, recipients, send_digests
+from .digest_render import render_digest
 from .errors import GitError
 from .lock import run_lock
 from .transports import email_transport

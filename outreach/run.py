@@ -11,9 +11,9 @@ The order of things for each touch that goes to a provider:
 2. Touches go out concurrently over the transport's connections, each send retried
    on temporary failures with exponential backoff (or the provider's
    ``Retry-After``), at most ``attempts`` times, within the per-second limit.
-3. Each result is appended with the next group, or within :class:`_Journal`'s delay:
-   ``sent`` with the provider's id, ``failed`` (permanent, with the code),
-   ``deferred`` (temporary: planned again next run). A result that cannot be known
+3. Each result is appended with the next group, or within
+   :class:`~outreach.journal.Journal`'s delay: ``sent`` with the provider's id, ``failed``
+   (permanent, with the code), ``deferred`` (temporary: planned again next run). A result that cannot be known
    (a timeout after the data went out) is not written: the touch stays
    ``attempting`` with no result, which is what ``unknown`` means. A crash leaves
    the same. Unknown touches are never sent again by a run;
@@ -28,8 +28,8 @@ one digest.
 
 When more than ``max_failure_share`` of the finished sends failed (after at least
 :data:`PAUSE_AFTER`), the run stops sending: the touches not sent are recorded
-``deferred`` with ref ``paused`` and the reason, and :class:`RunResult` says why. When a
-provider refuses our account (a wrong password, a suspended account:
+``deferred`` with ref ``paused`` and the reason, and :class:`~outreach.outcome.RunResult` says
+why. When a provider refuses our account (a wrong password, a suspended account:
 :class:`~outreach.errors.AccountRefused`), that channel stops at once and its touches not
 sent are ``deferred`` with ref ``account``.
 
@@ -37,18 +37,19 @@ With a remote (``PUSH=1``) the ``attempting`` records are a *claim*: ``claim`` c
 pushes them, ``claim_size`` touches at a time, before any of those touches is sent. A push
 the remote rejects means another runner moved first: the claim is taken back and the run
 returns with ``restart`` set, to plan again on what the remote holds (:mod:`outreach.claim`).
+
+This module runs it all: the checks against history and the lead, the claims, the records and the
+owners' task digests. Sending through the transports (step 2, and step 1's ``attempting`` groups)
+is :mod:`outreach.send`; today's history file, :mod:`outreach.journal`; what a run did,
+:mod:`outreach.outcome`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import math
-import random
-import time
 from collections import Counter, defaultdict
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Awaitable, Callable, Mapping
 
@@ -60,152 +61,35 @@ from relead.plan import DONE_EVENTS, TASK_STEPS
 from relead.state import LeadState, derive_states
 
 from .compliance import check_touch
-from .errors import (AccountRefused, DeliveryError, DeliveryUnknown, PermanentDeliveryError, RenderError,
-                     TemporaryDeliveryError)
+from .errors import RenderError
+from .journal import Journal
 from .mime import EmailParts, Layout, build_email, digest_id
+from .outcome import Outcome, RunResult
 from .progress import NullProgress
 from .queue import Queue, QueuedTouch
-from .transports import EmailTransport, OutgoingEmail, OutgoingSms, SmsTransport
+from .send import RateLimiter, Sending
+from .transports import EmailTransport, OutgoingEmail, SmsTransport
 
-__all__ = ["Outcome", "RunResult", "send_queue", "send_queue_async", "RateLimiter", "PAUSE_AFTER",
-           "WRITER", "MAX_WAIT", "Claim"]
+__all__ = ["send_queue", "send_queue_async", "PAUSE_AFTER", "WRITER", "Claim"]
 
 WRITER = "outreach"
 PAUSE_AFTER = 20          # finished sends before the failure share can pause a run
-MAX_WAIT = 60.0           # longest single wait between two tries of one message (seconds)
-GROUP_SECONDS = 0.1       # under a rate limit, one `attempting` write covers this much sending
 _FAILING = ("failed", "deferred", "unknown")
 
 # claim(journal, records, commit message) -> True once ``records`` (the `attempting` records of the
 # touches about to be sent, and whatever else goes with them) are on the remote; False when another
 # runner got there first, and the records were taken back.
-Claim = Callable[["_Journal", list[Record], str], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How one queued touch ended in this run."""
-
-    touch: QueuedTouch
-    state: str              # sent | failed | deferred | skipped | unknown
-    ref: str = ""           # provider id when sent; else a code or reason key
-    note: str = ""
-    mark: str = ""          # bounced | opted_out | wrong_number: what a failure said about the lead
-    tries: int = 0          # deliveries attempted (0: never handed to a transport)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    day: str
-    outcomes: tuple[Outcome, ...] = ()
-    enrolled: int = 0
-    already_done: int = 0                       # queued touches a previous run finished
-    unknown_before: tuple[Record, ...] = ()     # attempted earlier, never settled
-    paused: str = ""                            # why the run stopped sending ("" = it did not)
-    digests: tuple[str, ...] = ()               # owners mailed their tasks
-    digest_errors: tuple[str, ...] = ()
-    records: int = 0                            # history records written
-    transports: Mapping[str, str] = field(default_factory=dict)
-    refused: Mapping[str, str] = field(default_factory=dict)   # channel -> why the provider refused us
-    restart: bool = False                       # another runner claimed first: plan again, then go on
-
-    def then(self, later: "RunResult") -> "RunResult":
-        """This pass followed by ``later`` (a run that went on after another runner's claim): one
-        result. What this pass did, ``later`` counts as already done; that is not news."""
-        mine = sum(1 for o in self.outcomes if o.state in ("sent", "failed", "skipped", "unknown"))
-        return replace(later, outcomes=self.outcomes + later.outcomes, enrolled=self.enrolled + later.enrolled,
-                       already_done=max(0, later.already_done - mine) + self.already_done,
-                       digests=self.digests + later.digests, digest_errors=self.digest_errors + later.digest_errors,
-                       records=self.records + later.records, refused={**self.refused, **later.refused},
-                       paused=later.paused or self.paused)
-
-    def count(self, state: str, channel: str | None = None) -> int:
-        return sum(1 for o in self.outcomes if o.state == state
-                   and (channel is None or o.touch.channel == channel))
-
-    @property
-    def tasks(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if o.touch.is_task and o.state == "sent")
-
-    @property
-    def unknown(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if o.state == "unknown")
-
-    def commit_message(self) -> str:
-        head = (f"outreach {self.day}: {self.count('sent', 'email')} email, {self.count('sent', 'sms')} sms, "
-                f"{len(self.tasks)} tasks, {self.count('failed')} failed, {len(self.unknown)} unknown")
-        why = [f"Paused: {self.paused}"] if self.paused else []
-        why += [f"{channel} stopped: {note}" for channel, note in sorted(self.refused.items())]
-        return head + ("\n\n" + "\n".join(why) + "\n" if why else "")
-
-
-class RateLimiter:
-    """At most ``per_second`` starts a second across all callers (0 or None: no limit)."""
-
-    def __init__(self, per_second: float | None, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable] = asyncio.sleep):
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self._clock, self._sleep = clock, sleep
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        if not self.interval:
-            return
-        now = self._clock()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        if slot > now:
-            await self._sleep(slot - now)
-
-
-class _Journal:
-    """Today's history file: ``attempting`` groups written durably, results grouped with them.
-
-    ``durable(records)`` returns once those records, and every result queued before
-    them, are on disk: one append, one fsync. ``later(records)`` queues results: they
-    ride along with the next durable write (the senders' next ``attempting`` group), or
-    are written on their own once ``batch`` are waiting, ``delay`` seconds have passed,
-    or no sender is producing (``eager``). An fsync costs about as much as sending a
-    message, so grouping is what keeps recording from halving the throughput; a crash
-    loses at most the results of the last ``delay`` seconds, which then read as
-    unknown (never sent again). The writes block the loop: a local fsync is cheaper than
-    handing it to a thread, and a slow disk only slows a run whose pace the provider sets.
-    """
-
-    def __init__(self, writer: HistoryWriter, *, batch: int, eager: Callable[[], bool],
-                 delay: float = 0.05):
-        self.writer = writer
-        self.batch, self.eager, self.delay = batch, eager, delay
-        self.pending: list[Record] = []
-        self.written = 0
-        self._timer: asyncio.TimerHandle | None = None
-
-    def durable(self, records: list[Record]) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        records, self.pending = self.pending + records, []
-        if records:
-            self.writer.append(records)
-            self.written += len(records)
-
-    def later(self, records: list[Record]) -> None:
-        self.pending.extend(records)
-        if len(self.pending) >= self.batch or (self.pending and self.eager()):
-            self.durable([])
-        elif self.pending and self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.delay, self.durable, [])
-
-    def close(self) -> None:
-        self.durable([])
-        self.writer.close()
+Claim = Callable[["Journal", list[Record], str], bool]
 
 
 def _utc(now: dt.datetime) -> str:
     return now.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class _Run:
+class _Run(Sending):
+    """One run of :func:`send_queue_async`: the checks, the claims, the records; its sending is
+    :class:`outreach.send.Sending`."""
+
     def __init__(self, queue: Queue, model: Model, states: Mapping[str, LeadState], *, root: Path,
                  email: EmailTransport | None, sms: SmsTransport | None, now: dt.datetime,
                  clock: Callable[[], dt.datetime], attempts: int, backoff: float, batch: int,
@@ -244,8 +128,8 @@ class _Run:
         self.digests: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())    # (mailed to, errors)
         self.producing = 0          # channels still writing `attempting` groups
         # With claims, results ride in groups on a timer: no sender writes `attempting` groups.
-        self.journal = _Journal(HistoryWriter(self.root / "history", queue.day, WRITER), batch=self.batch,
-                                eager=lambda: not self.producing and claim is None)
+        self.journal = Journal(HistoryWriter(self.root / "history", queue.day, WRITER), batch=self.batch,
+                               eager=lambda: not self.producing and claim is None)
 
     # -- records -------------------------------------------------------------------------
 
@@ -416,115 +300,6 @@ class _Run:
         if channel in self.refused:
             return "account", self.refused[channel]
         return "paused", self.paused
-
-    async def _send(self, items: list[QueuedTouch], *, claimed: bool = False) -> None:
-        by_channel: dict[str, list[QueuedTouch]] = {"email": [], "sms": []}
-        for t in items:
-            by_channel[t.channel].append(t)
-        await asyncio.gather(*[
-            self._channel(channel, todo, transport, payload, claimed=claimed)
-            for channel, transport, payload in (("email", self.email, self._email_payload),
-                                                ("sms", self.sms, self._sms_payload))
-            if (todo := by_channel[channel])])
-
-    # -- one channel ---------------------------------------------------------------------------
-
-    async def _channel(self, channel: str, items: list[QueuedTouch], transport, payload, *,
-                       claimed: bool) -> None:
-        # Senders take touches in queue order. Unless a claim already recorded them, the one that
-        # reaches a touch whose `attempting` is not yet on disk writes the next group of them
-        # (one append, one fsync, carrying the results finished meanwhile) while the others'
-        # sends are on the wire: at most one group is ever durable but not yet handed to the
-        # transport, which is what a crash can leave unknown beyond the sends in flight.
-        taken = 0
-        durable = len(items) if claimed else 0
-        group = self._group(channel)
-        producing = durable < len(items)
-        self.producing += producing
-
-        def going() -> bool:
-            return taken < len(items) and not self.paused and channel not in self.refused
-
-        async def work() -> None:
-            nonlocal taken, durable, producing
-            while going():
-                if taken == durable:
-                    end = min(len(items), taken + group)
-                    self.journal.durable([self._rec("attempting", t) for t in items[taken:end]])
-                    durable = end       # only once on disk: a failed write sends nothing more
-                    if durable == len(items):
-                        self.producing -= 1     # results need not wait for another group
-                        producing = False
-                t = items[taken]
-                taken += 1
-                # Built just before it is sent: a sender that answers its connection's reply
-                # at once keeps the server busy.
-                try:
-                    message = payload(t)
-                except RenderError as exc:
-                    self._finish(Outcome(t, "failed", exc.code, str(exc)))
-                    continue
-                except Exception as exc:    # one touch's fault never stops the run
-                    self._finish(Outcome(t, "failed", "render", f"{exc} ({exc.__class__.__name__})"))
-                    continue
-                self._finish(await self._deliver(channel, t, transport, message))
-
-        try:
-            await asyncio.gather(*[work() for _ in range(max(1, transport.concurrency))])
-        finally:
-            if producing:
-                self.producing -= 1
-            self.journal.later([])
-        for t in items[taken:]:
-            self._finish(Outcome(t, "deferred", *self._held_back(channel)))
-
-    def _group(self, channel: str) -> int:
-        """How many touches one `attempting` write covers: ``batch``, or under a rate limit
-        what a tenth of a second of sending holds (an fsync is then a tiny share of the
-        time, and a crash leaves fewer touches unknown)."""
-        interval = self.limits[channel].interval
-        return self.batch if not interval else max(1, min(self.batch, math.ceil(GROUP_SECONDS / interval)))
-
-    async def _deliver(self, channel: str, t: QueuedTouch, transport, message) -> Outcome:
-        tries = 0
-        while True:
-            tries += 1
-            await self.limits[channel].wait()
-            try:
-                result = await transport.send(message)
-                ref, note = (result, "") if isinstance(result, str) else result
-                return Outcome(t, "sent", ref, note, tries=tries)
-            except DeliveryUnknown as exc:
-                return Outcome(t, "unknown", exc.code, str(exc), tries=tries)
-            except AccountRefused as exc:
-                self.refused.setdefault(channel, str(exc))
-                return Outcome(t, "deferred", "account", self.refused[channel], tries=tries)
-            except PermanentDeliveryError as exc:
-                return Outcome(t, "failed", exc.code, str(exc), mark=exc.mark, tries=tries)
-            except TemporaryDeliveryError as exc:
-                if tries >= self.attempts or self.paused or exc.final or channel in self.refused:
-                    return Outcome(t, "deferred", exc.code, f"{exc} (tried {tries} times)", tries=tries)
-                wait = exc.retry_after if exc.retry_after is not None else \
-                    self.backoff * (2 ** (tries - 1)) * random.uniform(0.5, 1.0)
-                await self.sleep(min(wait, MAX_WAIT))
-            except DeliveryError as exc:   # pragma: no cover - transports raise only the three above
-                return Outcome(t, "unknown", exc.code, str(exc), tries=tries)
-
-    # -- payloads ----------------------------------------------------------------------------
-
-    def _email_payload(self, t: QueuedTouch) -> OutgoingEmail:
-        lead = self.model.by_id[t.lead]
-        text, html = self.layout.wrap(subject=t.subject, text=t.text, html=t.html, sender=self.sender,
-                                      touch_id=t.touch)
-        member = self.settings.team.get(t.author) if t.author else None
-        data = build_email(EmailParts(t.touch, lead.name or lead.company, lead.email, t.subject, text, html,
-                                      author=(member.name, member.email) if member else None,
-                                      references=t.references),
-                           sender=self.sender, now=self.now)
-        return OutgoingEmail(t.touch, self.sender.email, (lead.email,), data)
-
-    def _sms_payload(self, t: QueuedTouch) -> OutgoingSms:
-        return OutgoingSms(t.touch, self.model.by_id[t.lead].phone, t.text)
 
     # -- tasks -------------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Mapping
 
+from .outcome import RunResult
 from .queue import Queue
-from .run import RunResult
 from .sync import SyncResult
 
 __all__ = ["format_summary", "format_preview", "format_plan", "format_sync"]
