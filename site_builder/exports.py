@@ -39,6 +39,8 @@ def _phone_only(text: str) -> bool:
 
 def _cell(value) -> str:
     """Text as a spreadsheet shows it, never as a formula (CSV injection); a phone number as it is."""
+    if type(value) is str:      # most cells, two million at 100,000 leads: the shortest way through
+        return "'" + value if value.startswith(_FORMULA_START) and not _phone_only(value) else value
     if value is None:
         return ""
     if isinstance(value, bool):
