@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -71,7 +72,13 @@ FIELDS: dict[str, str] = {
 
 def norm(text: Any) -> str:
     """How column names and CRM values are compared: case, spaces and punctuation do not matter."""
-    return "".join(c for c in unicodedata.normalize("NFKC", str(text)).casefold() if c.isalnum())
+    return _norm(str(text))
+
+
+@lru_cache(maxsize=4096)
+def _norm(text: str) -> str:
+    # An export repeats a few words (stages, owners, reasons) on every row: each is folded once.
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
 
 
 @dataclass(frozen=True)

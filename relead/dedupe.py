@@ -283,9 +283,15 @@ class _Union:
         return any(item in p for p in self.parts)
 
 
+_RANK = {k: i for i, k in enumerate(KEY_ORDER)}
+
+
 def _in_order(lead: Mapping[str, Any]) -> dict:
-    rank = {k: i for i, k in enumerate(KEY_ORDER)}
-    return dict(sorted(lead.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+    """``lead`` with its keys in schema order, any others after them as they came."""
+    ordered = {k: lead[k] for k in KEY_ORDER if k in lead}
+    if len(ordered) < len(lead):
+        ordered.update((k, v) for k, v in lead.items() if k not in _RANK)
+    return ordered
 
 
 def counts(outcomes: Iterable[Outcome]) -> dict[str, int]:

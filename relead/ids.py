@@ -30,6 +30,8 @@ _LEGAL = frozenset("""
 
 
 def _fold(text: str) -> str:
+    if text.isascii():      # most names: nothing to decompose or drop (an import folds tens of thousands)
+        return text.translate(_FOLD).lower()
     text = unicodedata.normalize("NFKD", text.translate(_FOLD))
     return "".join(c for c in text if c.isascii()).lower()
 
@@ -48,7 +50,8 @@ def slug(text: str, *, company: bool = False) -> str:
 def lead_id(name: str, company: str) -> str:
     """The id a new lead gets before it is made unique: ``name-company``, or what there is."""
     # The legal suffix goes only after a name: a company on its own keeps all its words.
-    parts = [p for p in (slug(name or ""), slug(company or "", company=bool(slug(name or "")))) if p]
+    person = slug(name or "")
+    parts = [p for p in (person, slug(company or "", company=bool(person))) if p]
     text = "-".join(parts) or "lead"
     if len(text) > MAX_ID:
         text = text[:MAX_ID].rsplit("-", 1)[0] or text[:MAX_ID]

@@ -26,15 +26,15 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
 from . import schema as S
 from .yamlparse import YamlSyntaxError, parse
 
-__all__ = ["LayoutError", "Layout", "emit_lead", "emit_scalar", "scan", "append", "add_keys",
-           "parse_items", "item_text", "KEY_ORDER"]
+__all__ = ["LayoutError", "Layout", "emit_lead", "emit_scalar", "scan", "append", "append_head", "emit_appended",
+           "add_keys", "parse_items", "item_text", "KEY_ORDER"]
 
 KEY_ORDER = tuple(k.name for k in S.LEAD)
 _SUB_ORDER = {"lost": tuple(k.name for k in S.LOST), "consent": tuple(k.name for k in S.CONSENT)}
@@ -94,7 +94,12 @@ def _escape(c: str) -> str:
 _DQ_SIMPLE = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
 
 
+_ESCAPED = re.compile('[' + re.escape("".join(_DQ_SIMPLE) + "\x85\ufeff") + ']|' + _UNPRINTABLE.pattern)
+
+
 def _double_quoted(text: str) -> str:
+    if not _ESCAPED.search(text):       # most text: nothing to escape, no loop over its characters
+        return '"' + text + '"'
     out = []
     for c in text:
         if c in _DQ_SIMPLE:
@@ -148,9 +153,13 @@ def _key(name: str) -> str:
 # ---------------------------------------------------------------------------
 
 def _ordered(mapping: Mapping[str, Any], order: Iterable[str]) -> list[tuple[str, Any]]:
-    order = tuple(order)
-    rank = {k: i for i, k in enumerate(order)}
-    return sorted(mapping.items(), key=lambda kv: rank.get(kv[0], len(order)))
+    rank = _rank(tuple(order))
+    return sorted(mapping.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+
+
+@lru_cache(maxsize=16)
+def _rank(order: tuple[str, ...]) -> dict[str, int]:
+    return {k: i for i, k in enumerate(order)}
 
 
 def _block_text(text: str, indent: str) -> list[str] | None:
@@ -172,10 +181,18 @@ def _block_text(text: str, indent: str) -> list[str] | None:
     return out
 
 
+_SCALARS = (str, int, float, dt.date)
+
+
 def _field_lines(key: str, value: Any, indent: int) -> list[str]:
     """``key: value`` at ``indent`` (the first line without its indentation), and any lines under it."""
     pad = " " * (indent + 2)
     head = f"{_key(key)}:"
+    if isinstance(value, _SCALARS):      # most values: asked first, as asking Mapping (an ABC) is slow
+        block = _block_text(value, pad) if isinstance(value, str) and "\n" in value else None
+        if block is not None:
+            return [f"{head} {block[0]}"] + block[1:]
+        return [f"{head} {emit_scalar(value, key=key)}"]
     if isinstance(value, Mapping):
         if not value:
             return [head + " {}"]
@@ -191,10 +208,6 @@ def _field_lines(key: str, value: Any, indent: int) -> list[str]:
         return lines
     if isinstance(value, (list, tuple)):
         return [f"{head} [" + ", ".join(emit_scalar(v, flow=True) for v in value) + "]"]
-    if isinstance(value, str) and "\n" in value:
-        block = _block_text(value, pad)
-        if block is not None:
-            return [f"{head} {block[0]}"] + block[1:]
     return [f"{head} {emit_scalar(value, key=key)}"]
 
 
@@ -356,27 +369,40 @@ def parse_items(block: str) -> list:
 # Edits
 # ---------------------------------------------------------------------------
 
-def append(layout: Layout, leads: Iterable[Mapping[str, Any]], *, text: str | None = None) -> str:
+def append(layout: Layout, leads: Sequence[Mapping[str, Any]], *, text: str | None = None) -> str:
     """The file's text with ``leads`` added at the end of the list (the rest byte for byte as it was).
 
     ``text`` is the file as edited so far (same start as ``layout.text``, leads
     changed in place), when it is not ``layout.text`` itself.
     """
+    return ("\ufeff" if layout.bom else "") + append_head(layout, text, bool(leads)) + emit_appended(layout, leads)
+
+
+def append_head(layout: Layout, text: str | None = None, leads: bool = True) -> str:
+    """What :func:`append` writes before the first new lead: the file as it was (``text``, else
+    ``layout.text``; no BOM), ended with a line break and, where leads are apart, a blank line."""
     body = layout.text if text is None else text
     nl = layout.newline
     if layout.flow_empty:
         line = re.sub(r":[ \t]*\[\]", ":", body[layout.key_start:layout.key_end], count=1)
         body = body[:layout.key_start] + line + body[layout.key_end:]
-    out = [body]
-    if body and not body.endswith("\n"):
-        out.append(nl)
     last_blank = not body or (body.endswith("\n") and not body[:-1].rsplit("\n", 1)[-1].strip())
-    for lead in leads:
-        if layout.blank_between and not last_blank:
-            out.append(nl)
-        out.append(emit_lead(lead, indent=layout.item_indent, key_indent=layout.key_indent, newline=nl))
-        last_blank = False
-    return ("\ufeff" if layout.bom else "") + "".join(out)
+    if body and not body.endswith("\n"):
+        body += nl
+    return body + (nl if leads and layout.blank_between and not last_blank else "")
+
+
+def emit_appended(layout: Layout, leads: Sequence[Mapping[str, Any]], *, more: bool = False) -> str:
+    """The lines :func:`append` writes for ``leads``; ``more``: other new leads follow them.
+
+    A blank line between two leads ends the first one's lines, so the lines of a
+    run of leads read back (a ``|+`` text keeps the blank lines after it) as they
+    do in the whole file.
+    """
+    gap = layout.newline if layout.blank_between else ""
+    out = [emit_lead(lead, indent=layout.item_indent, key_indent=layout.key_indent, newline=layout.newline)
+           for lead in leads]
+    return gap.join(out) + (gap if more and out else "")
 
 
 _KEY_RE = re.compile(r"""(?P<key>[A-Za-z_][A-Za-z0-9_-]*|"[^"\n]*"|'[^'\n]*')[ \t]*:(?=[ \t]|\r?\n|$)(?P<rest>.*?)\r?\n?$""")

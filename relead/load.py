@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
+from typing import Callable
 
 from .check_content import campaign_from, message_from, page_from, split_front_matter
 from .check_leads import check_not_emptied, duplicate_id, leads_from
@@ -19,7 +21,7 @@ from .gcpause import collector_paused
 from .history import read_history
 from .jobs import MIN_LEADS_BYTES, Mapped, jobs_for
 from .leadlines import LeadLines, split_leads
-from .model import Model
+from .model import Model, Settings
 from .problems import Problem, Problems
 from .safepath import OUTSIDE_FIX, not_utf8, outside
 from .yamlparse import YamlSyntaxError, locate, parse_checked
@@ -129,20 +131,23 @@ def _lead_at(value, path) -> str | None:
 
 
 def load(root: Path | str, *, today: dt.date | None = None, lenient_copy: bool = False,
-         jobs: int | None = None) -> Loaded:
+         jobs: int | None = None, meanwhile: Callable[[Settings, dt.date], None] | None = None) -> Loaded:
     """Load and validate everything under ``root``; never raises for bad input. With
     ``lenient_copy``, errors in message copy (:func:`is_copy_fault`) still give a model: a
     send fails only the touches of a broken message. ``jobs``: processes for the leads
-    (:func:`relead.jobs.jobs_for`; the result is the same with any number)."""
+    (:func:`relead.jobs.jobs_for`; the result is the same with any number). ``meanwhile``
+    (settings, today): the caller's work that needs only the settings, done while workers
+    validate the leads (an import maps its rows), when the settings are valid."""
     # Loading makes millions of small objects and frees almost none, so the cyclic
     # collector would scan them again and again (seconds at 100,000 leads). It is
     # paused meanwhile (relead.gcpause), and what was loaded is moved out of its sight
     # before it wakes: the model is immutable and lives as long as the command.
     with collector_paused(keep=True):
-        return _load(Path(root), today, lenient_copy, jobs)
+        return _load(Path(root), today, lenient_copy, jobs, meanwhile)
 
 
-def _load(root: Path, today: dt.date | None, lenient_copy: bool, jobs: int | None = None) -> Loaded:
+def _load(root: Path, today: dt.date | None, lenient_copy: bool, jobs: int | None = None,
+          meanwhile: Callable[[Settings, dt.date], None] | None = None) -> Loaded:
     problems = Problems()
     src = _Sources(root)
 
@@ -201,8 +206,9 @@ def _load(root: Path, today: dt.date | None, lenient_copy: bool, jobs: int | Non
         text = src.read(path, problems)
         if text is not None:
             texts.append((src.rel(path), text))
+    work = partial(meanwhile, settings, today) if meanwhile is not None and settings is not None else None
     leads, history = _leads_and_history(root, src, texts, problems, _Context(settings, campaign_ids, today),
-                                        jobs=jobs)
+                                        jobs=jobs, meanwhile=work)
     if not leads and history.by_lead and lead_paths:
         check_not_emptied([src.rel(path) for path in lead_paths], len(history.by_lead), problems)
 
@@ -226,7 +232,8 @@ class _Context:
 
 
 def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], problems: Problems,
-                       ctx: _Context, *, jobs: int | None) -> tuple[list, object]:
+                       ctx: _Context, *, jobs: int | None,
+                       meanwhile: Callable[[], None] | None = None) -> tuple[list, object]:
     """Every leads file's leads (problems into ``problems``), then history/.
 
     With several processes, each file is cut into runs of whole leads
@@ -244,6 +251,8 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
         seen: dict[str, tuple[str, int]] = {}
         for file, text in texts:
             leads.extend(_file_leads(src, file, text, problems, ctx, seen))
+        if meanwhile is not None:
+            meanwhile()
         return leads, read_history(root / "history", problems, rel_to=root)
 
     tasks = []
@@ -262,6 +271,8 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
         with Mapped(_validate_run, tasks, jobs=n, workers=n - 1) as mapped:
             later = Problems()
             history = read_history(root / "history", later, rel_to=root)
+            if meanwhile is not None:
+                meanwhile()
             results = list(mapped.results())
     finally:
         _SHARED = None

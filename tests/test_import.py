@@ -762,3 +762,59 @@ def test_format_phone_shortcut_gives_what_phonenumbers_gives(region):
         for form in forms:
             text = form.format(a=a, b=b, c=c)
             assert format_phone(text, region) == slow(text), text
+
+
+# ---------------------------------------------------------------------------
+# Many new leads: written, read back and checked in runs, in several processes
+# ---------------------------------------------------------------------------
+
+def _in_runs(monkeypatch, jobs: int) -> None:
+    """Runs of one lead each, over ``jobs`` processes (one: all in this process, one after another)."""
+    import relead.editing as editing
+    monkeypatch.setattr(editing, "_RUN_LEADS", 1)
+    monkeypatch.setenv("RELEAD_JOBS", str(jobs))
+
+
+def test_runs_in_several_processes_write_and_report_what_one_process_does(make_repo, monkeypatch):
+    results = []
+    for jobs in (1, 2):
+        _in_runs(monkeypatch, jobs)
+        root = make_repo((EXAMPLE / "leads.yaml").read_text(encoding="utf-8"))
+        edited = import_file(root, DATA / "salesforce-created-only.csv", choice="salesforce", today=TODAY)
+        results.append(((root / "leads.yaml").read_bytes(), edited.plan))
+    assert results[0] == results[1]
+    assert results[0][1].new and len(results[0][1].new) > 4
+
+
+def test_runs_in_several_processes_refuse_what_one_process_refuses(make_repo, monkeypatch):
+    rows = "".join(f"P{i} Doe,Acme {i},p{i}@acme.example,2027-01-0{i}\n" for i in range(1, 6))     # after today
+    refusals = []
+    for jobs in (1, 2):
+        _in_runs(monkeypatch, jobs)
+        root = make_repo((EXAMPLE / "leads.yaml").read_text(encoding="utf-8"))
+        (root / "in.csv").write_text("name,company,email,created\n" + rows, encoding="utf-8")
+        with pytest.raises(ImportFailed) as failed:
+            import_file(root, root / "in.csv", today=TODAY)
+        refusals.append(failed.value.problems)
+    assert refusals[0] == refusals[1]
+    assert len(refusals[0]) == 5 and "row 6 (p5-doe-acme-5): reached.new: `new` 2027-01-05 is after today" in \
+        refusals[0][-1]
+
+
+def test_runs_read_back_as_the_whole_file_does(monkeypatch):
+    """A `|+` text keeps the blank line after it: a lead that ends a run reads back as it does in the whole
+    file only when the blank line before the next lead is read with it. Runs refuse what the whole refuses."""
+    from relead import editing
+    from relead.leads_text import append, scan
+    text = "leads:\n  - id: x\n    name: X\n"
+    new = [{"id": "a", "name": "A", "notes": "kept\n\n"}, {"id": "b", "name": "B"}]
+    lay = scan(text)
+    _in_runs(monkeypatch, 2)
+    with pytest.raises(ImportFailed) as whole:
+        editing._check_append(append(lay, new), lay.starts[-1], {"id": "x", "name": "X"}, new, "leads.yaml")
+    with pytest.raises(ImportFailed) as runs:
+        editing._append_checked(lay, text, new, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"})
+    assert runs.value.problems == whole.value.problems
+    fine = [{"id": "a", "name": "A", "notes": "one\ntwo\n"}, {"id": "b", "name": "B"}, {"id": "c", "name": "C"}]
+    body, parsed = editing._append_checked(lay, text, fine, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"})
+    assert body == append(lay, fine) and parsed == fine
