@@ -94,23 +94,23 @@ def wrap(cmd: list[str]) -> dict:
 # attribute); a missing attribute (the code moved) is reported, not fatal.
 _TIMED = (
     (0, "load: read, parse, validate every file, read history", "relead.check", "load"),
-    (1, "parse YAML (every file; see the two rows below)", "relead.load", "parse_checked"),
-    (2, "scan for constructs the parsers read differently", "relead.yamlparse", "_is_risky"),
-    (2, "yaml-rs loads", "relead.yamlparse._yaml_rs", "loads"),
-    (2, "PyYAML (fallback)", "relead.yamlparse", "_pyyaml"),
-    (1, "validate leads (leads_from)", "relead.load", "leads_from"),
-    (1, "read history (read_history)", "relead.load", "read_history"),
+    (1, "parse YAML (every file; see the two rows below)", "relead.read.load", "parse_checked"),
+    (2, "scan for constructs the parsers read differently", "relead.read.yamlparse", "_is_risky"),
+    (2, "yaml-rs loads", "relead.read.yamlparse._yaml_rs", "loads"),
+    (2, "PyYAML (fallback)", "relead.read.yamlparse", "_pyyaml"),
+    (1, "validate leads (leads_from)", "relead.read.load", "leads_from"),
+    (1, "read history (read_history)", "relead.read.load", "read_history"),
     (0, "derive", "relead.check", "derive"),
-    (1, "derive_states", "relead.derive", "derive_states"),
-    (1, "funnel, counts, losses, sources, owners, weeks, recovery", "relead.funnel", "*"),
-    (1, "rank (priorities)", "relead.derive", "rank"),
-    (1, "hygiene", "relead.derive", "hygiene"),
-    (2, "duplicate_groups", "relead.hygiene", "duplicate_groups"),
-    (2, "unknown_touches", "relead.hygiene", "unknown_touches"),
+    (1, "derive_states", "relead.derive.derived", "derive_states"),
+    (1, "funnel, counts, losses, sources, owners, weeks, recovery", "relead.derive.funnel", "*"),
+    (1, "rank (priorities)", "relead.derive.derived", "rank"),
+    (1, "hygiene", "relead.derive.derived", "hygiene"),
+    (2, "duplicate_groups", "relead.derive.hygiene", "duplicate_groups"),
+    (2, "unknown_touches", "relead.derive.hygiene", "unknown_touches"),
     (0, "lint", "relead.check", "lint"),
-    (0, "locate and sort problems (Loaded.located)", "relead.load", "_located"),
-    (1, "locate: scan the leads text for lead lines (LeadLines.scan)", "relead.load:LeadLines", "scan"),
-    (1, "locate: walk PyYAML events for the lines", "relead.load", "locate"),
+    (0, "locate and sort problems (Loaded.located)", "relead.read.load", "_located"),
+    (1, "locate: scan the leads text for lead lines (LeadLines.scan)", "relead.read.load:LeadLines", "scan"),
+    (1, "locate: walk PyYAML events for the lines", "relead.read.load", "locate"),
 )
 _FUNNEL_FUNCS = ("funnel", "status_counts", "losses_by", "by_source", "by_owner", "weekly", "recovery")
 
@@ -144,7 +144,7 @@ def breakdown(root: str, today_text: str) -> dict:
     for row, (_depth, label, modname, attr) in enumerate(_TIMED):
         try:
             if modname.endswith("._yaml_rs"):
-                ymod = importlib.import_module("relead.yamlparse")
+                ymod = importlib.import_module("relead.read.yamlparse")
                 owner = ymod._yaml_rs
                 if owner is None:
                     raise AttributeError("yaml_rs is not installed")
@@ -184,7 +184,7 @@ def breakdown(root: str, today_text: str) -> dict:
             calls, seconds = totals[row]
             steps.append({"depth": depth, "step": label, "calls": calls, "seconds": seconds})
     top = sum(s["seconds"] for s in steps if s["depth"] == 0)
-    from relead import yamlparse
+    from relead.read import yamlparse
     risky = max(scans)[1] if scans else True     # the largest text scanned: leads.yaml
     return {"total_seconds": total, "steps": steps, "other_seconds": total - top,
             "gc_seconds": gc_time[0], "gc_collections": gc_time[1], "gc_gen2_seconds": gc_time[2],

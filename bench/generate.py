@@ -22,7 +22,7 @@ Every date is on or before ``today`` (2026-11-22 by default). The same
 arguments always give the same bytes (one seeded :class:`random.Random`).
 The leads file validates without errors; it has warnings, as real data does
 (leads given up after too few touches). With ``risky=False`` (the default) it
-holds no construct that sends :mod:`relead.yamlparse` to its PyYAML fallback;
+holds no construct that sends :mod:`relead.read.yamlparse` to its PyYAML fallback;
 ``risky=True`` adds company names such as ``Hale & Sons`` and notes with
 ``$5,000``, as the example ``leads.yaml`` has (an ``&`` or ``, 0`` inside a
 plain scalar is harmless, but a too-eager scan could take them for an anchor
@@ -209,7 +209,7 @@ def _slug(text: str, sep: str = "-") -> str:
 
 
 def _norm(text: str) -> str:
-    """The same key relead.hygiene uses to find duplicates by name and company."""
+    """The same key relead.derive.hygiene uses to find duplicates by name and company."""
     text = unicodedata.normalize("NFKD", text).casefold()
     return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 

@@ -95,7 +95,7 @@ def _child(*args: str) -> dict:
 
 
 def _measure_import(root: str, file: str, today: str) -> dict:
-    from relead.editing import import_file
+    from relead.intake.editing import import_file
 
     t0 = time.perf_counter()
     edited = import_file(root, file, choice="pipedrive", today=dt.date.fromisoformat(today))

@@ -20,7 +20,7 @@
   twilio's own ``AsyncTwilioHttpClient`` (the bar's baseline) and over relead's
   HTTP client (stricter: it shares our transport's cheaper requests), and against
   twilio's synchronous client sending one message after another;
-* planning: :func:`relead.plan.plan_day` for the 100,000-lead, 1,000,000-record
+* planning: :func:`relead.derive.plan.plan_day` for the 100,000-lead, 1,000,000-record
   repository of :mod:`bench.generate`, timed beyond loading (``check_repository``),
   and rendering that day's queue.
 
@@ -206,7 +206,7 @@ def _prepared(root: Path):
     """(model, states, email queue, sms queue): every touch rendered once, before any timing."""
     from outreach.queue import build_queue
     from relead.check import check_repository
-    from relead.plan import plan_day
+    from relead.derive.plan import plan_day
     checked = check_repository(root, today=dt.date.fromisoformat(DAY))
     assert not checked.errors, checked.errors[:3]
     d = checked.derived
@@ -353,7 +353,7 @@ def _planning(out_dir: Path, leads: int, history: int) -> dict:
     from bench import generate as G
     from outreach.queue import build_queue
     from relead.check import check_repository
-    from relead.plan import plan_day
+    from relead.derive.plan import plan_day
     repo = out_dir / "repo"
     if not G.matches(repo, leads=leads, history=history):
         repo = out_dir / "outreach-plan-repo"

@@ -23,7 +23,7 @@ from relead.check import check_repository
 from relead.clock import as_of_note
 from relead.cli import date_arg
 from relead.arguments import check_in_range
-from relead.plan import plan_day
+from relead.derive.plan import plan_day
 
 from . import gitops
 from .claim import Claimer
@@ -72,7 +72,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _team_timezone(root: Path) -> str | None:
     try:
-        from relead.yamlparse import parse
+        from relead.read.yamlparse import parse
         data = parse((root / "content" / "settings.yaml").read_text(encoding="utf-8"))
         zone = data.get("timezone") if isinstance(data, dict) else None
         ZoneInfo(zone)

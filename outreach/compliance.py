@@ -26,8 +26,8 @@ from phonenumbers import timezone as phone_timezone
 
 from relead.history import Record
 from relead.model import Lead, Sending, Settings, Window
-from relead.plan import STOPPING_EVENTS, TASK_STEPS
-from relead.state import LeadState
+from relead.derive.plan import STOPPING_EVENTS, TASK_STEPS
+from relead.derive.state import LeadState
 
 __all__ = ["Verdict", "SEND", "MAX_ZONE_SPREAD", "recipient_zones", "phone_region", "sms_window",
            "sms_hours", "email_window", "check_touch"]

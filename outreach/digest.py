@@ -1,7 +1,7 @@
 """``make digest``: the Monday digest, last week in numbers, mailed to the team.
 
 :mod:`outreach.digest_render` writes it (plain text and email-safe HTML) from
-:func:`relead.digest_numbers.digest_numbers`. This module says who gets it and sends it
+:func:`relead.derive.digest_numbers.digest_numbers`. This module says who gets it and sends it
 through the outreach transports: ``.eml`` files under ``outbox/<day>/email/`` by default,
 SMTP when ``SMTP_HOST`` is set (:mod:`outreach.config`). Like the owners' task digests it is
 mail to the team, not to a lead: from the settings' sender, marked
@@ -26,8 +26,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from relead.convert import valid_email
-from relead.digest_numbers import DigestNumbers
+from relead.read.values import valid_email
+from relead.derive.digest_numbers import DigestNumbers
 from relead.model import Settings
 
 from .digest_render import Recipient, render_digest

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from relead.digest_numbers import digest_numbers
+from relead.derive.digest_numbers import digest_numbers
 
 from . import gitops
 from .config import config_from_env

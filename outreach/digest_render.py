@@ -1,6 +1,6 @@
 """The Monday digest's words: last week in numbers, as plain text and as email-safe HTML.
 
-What it holds comes from :func:`relead.digest_numbers.digest_numbers` (a pure function of the
+What it holds comes from :func:`relead.derive.digest_numbers.digest_numbers` (a pure function of the
 model and the day). This module renders it twice, as plain text that reads well on its own
 and as email-safe HTML (tables and inline styles only: no stylesheet, no SVG, no script, no
 image, 600 px wide at most, which Gmail and Outlook both show as written), for one
@@ -15,7 +15,7 @@ from urllib.parse import quote, urljoin
 
 import jinja2
 
-from relead.digest_numbers import DigestNumbers
+from relead.derive.digest_numbers import DigestNumbers
 from relead.model import Settings
 
 __all__ = ["Recipient", "render_digest"]

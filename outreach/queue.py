@@ -1,6 +1,6 @@
 """The day's queue: ``outbox/<date>/queue.yaml``, what a team reviews before it is sent.
 
-:func:`build_queue` renders a :class:`relead.plan.DayPlan` (every touch's copy,
+:func:`build_queue` renders a :class:`relead.derive.plan.DayPlan` (every touch's copy,
 email as subject + plain text + HTML body (none for a ``format: text`` message), SMS with
 its segment count and encoding (GSM-7 or UCS-2), tasks as
 the owner's text); :func:`write_queue` writes it deterministically (same plan,
@@ -20,7 +20,7 @@ import yaml
 
 from relead.history import touch_id
 from relead.model import Model
-from relead.plan import DayPlan, Enrolment, Skip, Stop, Touch
+from relead.derive.plan import DayPlan, Enrolment, Skip, Stop, Touch
 
 from .errors import QueueError, RenderError
 from .mime import message_id

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from relead.history import RESPONSE_EVENTS, HistoryWriter, Record
-from relead.hygiene import unknown_touches
+from relead.derive.hygiene import unknown_touches
 from relead.model import Model
 
 from .errors import OutreachError

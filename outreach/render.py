@@ -30,7 +30,7 @@ from relead.messages import (OPT_OUT_SMS, Copy, CopyError, CopySandbox, sms_segm
                              unsubscribe_url)
 from relead.links import safe_html_links
 from relead.model import Message, Model
-from relead.plan import INTERESTED_STEP, REPLY_STEP, Touch
+from relead.derive.plan import INTERESTED_STEP, REPLY_STEP, Touch
 
 from .errors import RenderError, UnsafeHeader
 

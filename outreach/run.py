@@ -20,7 +20,7 @@ The order of things for each touch that goes to a provider:
    ``make record ... OUTCOME=sent|not_sent TOUCH=...`` settles them.
 
 Before that, every touch of the queue is checked against history (a touch whose
-latest record is one of :data:`relead.plan.DONE_EVENTS` is done: a re-run sends
+latest record is one of :data:`relead.derive.plan.DONE_EVENTS` is done: a re-run sends
 nothing twice; one ``deferred`` last is tried again) and against the lead as it
 is now (:func:`outreach.compliance.check_touch`). Call and mail steps are handed
 to their owners (recorded ``sent`` with ref ``task``) and mailed to each owner as
@@ -55,10 +55,10 @@ from typing import Awaitable, Callable, Mapping
 
 from relead.history import HistoryWriter, Record, last_touch_events
 from relead.names import first_name
-from relead.hygiene import unknown_touches
+from relead.derive.hygiene import unknown_touches
 from relead.model import Model
-from relead.plan import DONE_EVENTS, TASK_STEPS
-from relead.state import LeadState, derive_states
+from relead.derive.plan import DONE_EVENTS, TASK_STEPS
+from relead.derive.state import LeadState, derive_states
 
 from .compliance import check_touch
 from .errors import RenderError

@@ -7,12 +7,12 @@ import gc
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .derive import Derived, derive
+from .derive.derived import Derived, derive
 from .lint import lint
-from .load import Loaded, is_copy_fault, load
+from .read.load import Loaded, is_copy_fault, load
 from .messages import check_messages
 from .problems import ERROR, WARNING, Problem, Problems
-from .safepath import OUTSIDE_FIX, outside as outside_of
+from .read.safepath import OUTSIDE_FIX, outside as outside_of
 
 __all__ = ["Checked", "check_repository"]
 

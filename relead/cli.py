@@ -10,9 +10,9 @@ from .annotations import annotation
 from .arguments import date_arg
 from .check import check_repository
 from .clock import as_of_note
-from .editing import add_edit_commands
+from .intake.editing import add_edit_commands
 from .problems import Problem
-from .revisions import add_diff_command
+from .diff.revisions import add_diff_command
 
 __all__ = ["main", "date_arg", "add_common"]
 
@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="text (default): file:line: message; fix. github: one GitHub Actions "
                         "annotation per problem (::error file=...,line=...::...), for pull-request checks")
     p.set_defaults(func=_check)
-    add_edit_commands(sub)      # import, add (relead/editing.py)
-    add_diff_command(sub)       # diff (relead/revisions.py)
+    add_edit_commands(sub)      # import, add (relead/intake/editing.py)
+    add_diff_command(sub)       # diff (relead/diff/revisions.py)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

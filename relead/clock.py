@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .arguments import FIRST_DAY, LAST_DAY
-from .convert import Invalid
+from .read.values import Invalid
 
 __all__ = ["as_of_from", "as_of_in_zone", "default_today", "default_now", "as_of_note", "note_for",
            "real_today"]
@@ -29,7 +29,7 @@ _FIX = "write the date and time the example is at, e.g. as_of: 2026-11-20T14:00:
 
 def as_of_from(value: Any) -> dt.datetime:
     """The settings' ``as_of`` value as a date and time (naive: at the team's clock), or
-    :class:`~relead.convert.Invalid` with what to write instead."""
+    :class:`~relead.read.values.Invalid` with what to write instead."""
     when = _as_of(value)
     # The same days --today and --now accept (relead.arguments): near year 1 or 9999 the
     # calendar ends while a week is planned or a time zone applied.
@@ -108,7 +108,7 @@ def note_for(root) -> str:
     commands that report before, or without, loading everything); "" when there is no usable ``as_of``."""
     from pathlib import Path
 
-    from .yamlparse import parse
+    from .read.yamlparse import parse
     try:
         raw = parse((Path(root) / "content" / "settings.yaml").read_text(encoding="utf-8"))
         if not isinstance(raw, dict) or raw.get("as_of") is None:

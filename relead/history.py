@@ -33,7 +33,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping, NamedTuple
 
 from .problems import Problems
-from .safepath import OUTSIDE_FIX, outside
+from .read.safepath import OUTSIDE_FIX, outside
 
 __all__ = [
     "COLUMNS", "HEADER", "Record", "History", "HistoryWriter", "read_history", "touch_id",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .derive import Derived
+from .derive.derived import Derived
 from .problems import Problems
 
 __all__ = ["lint"]

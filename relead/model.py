@@ -43,7 +43,7 @@ class LostReason:
 
 @dataclass(frozen=True, slots=True)
 class Scoring:
-    """Points for the priority score (relead.priorities); docs/formats.md explains each."""
+    """Points for the priority score (relead.derive.priorities); docs/formats.md explains each."""
 
     temperature: Mapping[str, float] = field(
         default_factory=lambda: frozen_map({"hot": 30, "warm": 18, "cold": 6}))
@@ -198,7 +198,7 @@ class Lead:
 
     def __reduce__(self):
         # A read-only mapping cannot be pickled: leads validated in another process
-        # (relead.load) come back as their values, `reached` as a plain dict.
+        # (relead.read.load) come back as their values, `reached` as a plain dict.
         values = [getattr(self, name) for name in _LEAD_FIELDS]
         values[_REACHED] = dict(self.reached)
         return _lead, tuple(values)

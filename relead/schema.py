@@ -1,7 +1,7 @@
 """Every key every file accepts: the one list validation reads and docs/formats.md documents.
 
 A mapping's schema is a tuple of :class:`Key`. ``kind`` names how the value is
-checked (see :mod:`relead.convert`); ``ref`` names what the value must refer to
+checked (see :mod:`relead.read.values`); ``ref`` names what the value must refer to
 once everything is loaded (an owner, a stage, a campaign...).
 """
 

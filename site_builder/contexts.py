@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, NamedTuple
 
-from relead.campaign_stats import CampaignStats, HookStats, Ranking, Tally
+from relead.derive.campaign_stats import CampaignStats, HookStats, Ranking, Tally
 from relead.history import Record
 from relead.model import Campaign, Lead
-from relead.plan import DayPlan, Enrolment, Skip, Stop, Touch
-from relead.priorities import Points, Priority
-from relead.state import LeadState
+from relead.derive.plan import DayPlan, Enrolment, Skip, Stop, Touch
+from relead.derive.priorities import Points, Priority
+from relead.derive.state import LeadState
 
 from .charts import Chart
 
@@ -133,7 +133,7 @@ class OwnerActivityRow:
 
 @dataclass(frozen=True, slots=True)
 class PeriodPanel:
-    """One period of the overview's selector (relead.periods.PeriodSummary, in words)."""
+    """One period of the overview's selector (relead.derive.periods.PeriodSummary, in words)."""
 
     key: str            # "week", "month", "quarter", "all"
     label: str          # "This week"

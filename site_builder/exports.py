@@ -15,10 +15,10 @@ import re
 
 import phonenumbers
 
-from relead.derive import Derived
-from relead.hygiene import next_action
+from relead.derive.derived import Derived
+from relead.derive.hygiene import next_action
 from relead.model import Lead
-from relead.summary import summary
+from relead.derive.summary import summary
 
 __all__ = ["summary_json", "leads_csv", "priorities_csv", "breakdown_text", "phone_cell"]
 

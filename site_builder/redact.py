@@ -32,7 +32,7 @@ from types import MappingProxyType
 
 import phonenumbers
 
-from relead.derive import Derived
+from relead.derive.derived import Derived
 from relead.history import History, Record
 from relead.model import Lead, Model, Settings
 

@@ -25,10 +25,10 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 from markupsafe import Markup
 
-from relead.campaign_stats import Stats
-from relead.derive import Derived
+from relead.derive.campaign_stats import Stats
+from relead.derive.derived import Derived
 from relead.links import safe_link
-from relead.plan import DayPlan, plan_day
+from relead.derive.plan import DayPlan, plan_day
 
 from . import views
 from .contexts import PAGES

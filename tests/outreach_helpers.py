@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from relead.check import check_repository
-from relead.plan import plan_day
+from relead.derive.plan import plan_day
 from tests.paths import EXAMPLE, ROOT
 
 DAY = "2026-11-23"                                  # a Monday

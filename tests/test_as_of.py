@@ -23,7 +23,7 @@ from outreach.queue import queue_path, read_queue
 from relead.check import check_repository
 from relead.cli import main as relead
 from relead.clock import as_of_from, default_now, default_today
-from relead.convert import Invalid
+from relead.read.values import Invalid
 from site_builder.cli import main as site_builder
 from tests.paths import EXAMPLE, ROOT
 

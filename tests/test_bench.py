@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:  # `bench` is not an installed package
 
 from bench.generate import TODAY, generate  # noqa: E402
 from relead.check import check_repository  # noqa: E402
-from relead.yamlparse import _is_risky  # noqa: E402
+from relead.read.yamlparse import _is_risky  # noqa: E402
 
 N, M = 50, 200
 

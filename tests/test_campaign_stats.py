@@ -1,11 +1,11 @@
-"""relead.campaign_stats: attribution of answers to touches, per step, channel, variant, touch number."""
+"""relead.derive.campaign_stats: attribution of answers to touches, per step, channel, variant, touch number."""
 
 from __future__ import annotations
 
 import datetime as dt
 import textwrap
 
-from relead.campaign_stats import MIN_SENT, Tally, best, campaign_stats, ranking, wilson_lower
+from relead.derive.campaign_stats import MIN_SENT, Tally, best, campaign_stats, ranking, wilson_lower
 from relead.check import check_repository
 from relead.history import HEADER, touch_id
 
@@ -120,7 +120,7 @@ def test_wilson_lower_bound():
 
 
 def test_touch_numbers_count_the_teams_own_wins_and_no_outside_figures(make_repo):
-    import relead.campaign_stats as module
+    import relead.derive.campaign_stats as module
 
     assert not hasattr(module, "FOLLOW_UP_CURVE"), "no figures from outside the team's own data"
     root = make_repo(LEADS, history=history())

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from relead.capture import business_days_after
+from relead.intake.capture import business_days_after
 from relead.check import check_repository
 from relead.cli import main
-from relead.editing import add_lead
+from relead.intake.editing import add_lead
 from relead.model import Sending
-from relead.yamlparse import parse
+from relead.read.yamlparse import parse
 from tests.paths import EXAMPLE, ROOT
 
 D = dt.date.fromisoformat

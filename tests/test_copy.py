@@ -14,11 +14,11 @@ import relead.names
 from outreach.render import Renderer, html_value
 from outreach.sync.sms import START_WORDS, STOP_WORDS
 from relead.check import check_repository
-from relead.load import load
+from relead.read.load import load
 from relead.messages import CopySandbox, OPT_OUT_SMS, sentence_end, sms_segments
 from relead.model import Lead, Loss
 from relead.names import first_name
-from relead.plan import Touch
+from relead.derive.plan import Touch
 from tests.paths import EXAMPLE
 
 # -- first names -----------------------------------------------------------------------------------

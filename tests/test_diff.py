@@ -1,5 +1,5 @@
 """`relead diff BASE HEAD`: two commits of a temporary git repository built from the example
-(tests/example; relead/revisions.py reads them, relead/compare.py compares them)."""
+(tests/example; relead/diff/revisions.py reads them, relead/diff/compare.py compares them)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 
 from relead.check import check_repository
 from relead.cli import main
-from relead.compare import Side, compare, render
-from relead.revisions import RevisionError, diff_revisions, export_revision, load_revision
+from relead.diff.compare import Side, compare, render
+from relead.diff.revisions import RevisionError, diff_revisions, export_revision, load_revision
 from tests.paths import EXAMPLE
 
 TODAY = dt.date(2026, 11, 22)

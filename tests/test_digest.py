@@ -14,7 +14,7 @@ import pytest
 from outreach.cli import main
 from outreach.digest import already_sent, digest_id, ledger_path
 from relead.check import check_repository
-from relead.digest_numbers import digest_numbers, digest_week
+from relead.derive.digest_numbers import digest_numbers, digest_week
 from relead.history import read_history
 from relead.problems import Problems
 from tests.paths import EXAMPLE, ROOT

@@ -1,4 +1,4 @@
-"""Where a lead's latest enrolment stands (relead.enrolment), held to a plain reading of the rules.
+"""Where a lead's latest enrolment stands (relead.derive.enrolment), held to a plain reading of the rules.
 
 ``read_progress`` makes one pass over the records after the enrolment, for speed; the
 reference below reads each rule on its own, as docs/outreach.md states it. Hypothesis
@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relead.enrolment import (COUNTS_AS_TOUCH, DONE_EVENTS, INTERESTED_STEP, STOPPING_EVENTS, Progress,
+from relead.derive.enrolment import (COUNTS_AS_TOUCH, DONE_EVENTS, INTERESTED_STEP, STOPPING_EVENTS, Progress,
                               read_progress)
 from relead.history import EVENTS, Record
 

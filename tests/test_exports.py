@@ -9,7 +9,7 @@ import io
 import pytest
 
 from relead.check import check_repository
-from relead.editing import import_file
+from relead.intake.editing import import_file
 from site_builder.exports import _cell, leads_csv, priorities_csv
 from site_builder.redact import redact
 

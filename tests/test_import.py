@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from relead.check import check_repository
 from relead.cli import main
-from relead.editing import import_file
-from relead.importing import ImportFailed, parse_amount, read_table
-from relead.leads_text import item_text, parse_items, scan
-from relead.yamlparse import parse
+from relead.intake.editing import import_file
+from relead.intake.importing import ImportFailed, parse_amount, read_table
+from relead.intake.leads_text import item_text, parse_items, scan
+from relead.read.yamlparse import parse
 from tests.paths import EXAMPLE, ROOT
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -389,7 +389,7 @@ def test_semicolons_tabs_and_a_bom_are_read():
 
 def test_the_sample_files_follow_their_crms_columns():
     """The built-in formats know every column the sample exports use for leads."""
-    from relead.crm_formats import FORMATS, detect, norm
+    from relead.intake.crm_formats import FORMATS, detect, norm
     expect = {"hubspot-deals.csv": "hubspot-deals", "hubspot-contacts.csv": "hubspot-contacts",
               "pipedrive-deals.csv": "pipedrive", "salesforce-leads.csv": "salesforce"}
     for name, key in expect.items():
@@ -403,7 +403,7 @@ def test_the_sample_files_follow_their_crms_columns():
 
 
 def test_docs_import_md_lists_every_column_field_and_key():
-    from relead.crm_formats import FIELDS, FORMATS
+    from relead.intake.crm_formats import FIELDS, FORMATS
     from relead.schema import IMPORT_MAPPING
     doc = (ROOT / "docs" / "import.md").read_text(encoding="utf-8")
     for key, fmt in FORMATS.items():
@@ -423,7 +423,7 @@ def test_a_missing_file_is_bad_usage(repo, capsys):
 
 
 def test_a_file_changed_during_the_import_is_not_overwritten(repo, monkeypatch):
-    import relead.editing as editing
+    import relead.intake.editing as editing
     real = editing._check_leads
 
     def meanwhile(*args, **kw):
@@ -719,7 +719,7 @@ def test_any_bytes_are_read_or_refused_with_a_message(prefix, body, encoding):
 
 def test_a_crm_loss_older_than_the_known_lead_is_left_out_with_a_note(tmp_path):
     """An older deal's loss for someone who came back later would make the lead invalid: not filled in."""
-    from relead.dedupe import Incoming, Known, plan
+    from relead.intake.dedupe import Incoming, Known, plan
 
     known = [Known("ann-arbor-tools", "Ann Arbor", "Arbor Tools", "ann@arbor.example", "",
                    dt.date(2026, 10, 27))]
@@ -741,7 +741,7 @@ def test_format_phone_shortcut_gives_what_phonenumbers_gives(region):
     """North American numbers skip phonenumbers.parse in an import; the result is the same."""
     import phonenumbers
 
-    from relead.importing import format_phone
+    from relead.intake.importing import format_phone
 
     def slow(text):
         try:
@@ -770,7 +770,7 @@ def test_format_phone_shortcut_gives_what_phonenumbers_gives(region):
 
 def _in_runs(monkeypatch, jobs: int) -> None:
     """Runs of one lead each, over ``jobs`` processes (one: all in this process, one after another)."""
-    import relead.editing as editing
+    import relead.intake.editing as editing
     monkeypatch.setattr(editing, "_RUN_LEADS", 1)
     monkeypatch.setenv("RELEAD_JOBS", str(jobs))
 
@@ -804,8 +804,8 @@ def test_runs_in_several_processes_refuse_what_one_process_refuses(make_repo, mo
 def test_runs_read_back_as_the_whole_file_does(monkeypatch):
     """A `|+` text keeps the blank line after it: a lead that ends a run reads back as it does in the whole
     file only when the blank line before the next lead is read with it. Runs refuse what the whole refuses."""
-    from relead import editing
-    from relead.leads_text import append, scan
+    from relead.intake import editing
+    from relead.intake.leads_text import append, scan
     text = "leads:\n  - id: x\n    name: X\n"
     new = [{"id": "a", "name": "A", "notes": "kept\n\n"}, {"id": "b", "name": "B"}]
     lay = scan(text)

@@ -1,4 +1,4 @@
-"""relead.leads_text: every emitted lead reads back as written; edits change only what they add."""
+"""relead.intake.leads_text: every emitted lead reads back as written; edits change only what they add."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from relead.leads_text import LayoutError, add_keys, append, emit_lead, emit_scalar, item_text, parse_items, scan
-from relead.yamlparse import parse
+from relead.intake.leads_text import LayoutError, add_keys, append, emit_lead, emit_scalar, item_text, parse_items, scan
+from relead.read.yamlparse import parse
 
 D = dt.date.fromisoformat
 
@@ -93,7 +93,7 @@ def test_numbers_and_booleans():
 
 
 def test_quoted_times_and_dates_stay_text():
-    # yaml-rs reads a *quoted* "12:30:00" as a time; relead.yamlparse must send such text to PyYAML.
+    # yaml-rs reads a *quoted* "12:30:00" as a time; relead.read.yamlparse must send such text to PyYAML.
     _roundtrip({"id": "x", "name": "12:30:00", "company": "2026-01-01", "notes": "10:00:00.5"})
 
 

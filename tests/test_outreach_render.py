@@ -12,10 +12,10 @@ from outreach.errors import RenderError, UnsafeHeader
 from outreach.mime import EmailParts, Layout, build_email, encode_header, format_address
 from outreach.queue import build_queue, read_queue, write_queue
 from outreach.render import OPT_OUT_SMS, Renderer, check_header, html_value, sms_segments
-from relead.derive import derive
-from relead.load import load
+from relead.derive.derived import derive
+from relead.read.load import load
 from relead.messages import TEMPLATE_VARIABLES
-from relead.plan import plan_day
+from relead.derive.plan import plan_day
 from relead.model import Sender
 from tests.outreach_helpers import BLAST, DAY, ROOT, SMS_FIRST, lead_yaml, outreach_repo, plan
 

@@ -20,9 +20,9 @@ import pytest
 from outreach.compliance import check_touch
 from relead.check import check_repository
 from relead.history import History, Record
-from relead.plan import INTERESTED_STEP, REPLY_STEP, plan_day
-from relead.priorities import rank
-from relead.state import derive_states
+from relead.derive.plan import INTERESTED_STEP, REPLY_STEP, plan_day
+from relead.derive.priorities import rank
+from relead.derive.state import derive_states
 from tests.outreach_helpers import lead_yaml
 
 START = dt.date(2026, 11, 23)          # a Monday
@@ -282,7 +282,7 @@ def _naive_add(start, days, weekdays, holidays):
 def test_add_business_days_jumps_whole_weeks_to_the_same_day():
     from hypothesis import given, settings, strategies as s
 
-    from relead.plan import _add_business_days
+    from relead.derive.plan import _add_business_days
 
     @settings(max_examples=300, deadline=None)
     @given(s.dates(dt.date(2024, 1, 1), dt.date(2028, 12, 31)), s.integers(0, 400),
@@ -299,7 +299,7 @@ def test_add_business_days_jumps_whole_weeks_to_the_same_day():
     ({}, "campaign nurture from 2027-03-14 (a rest after no answer)"),
 ])
 def test_a_resting_lead_shows_when_it_goes_on(make_repo, responses, expected):
-    from relead.hygiene import next_action
+    from relead.derive.hygiene import next_action
     d = desk(make_repo, lead_yaml(1, **HOT)).simulate(30, responses)
     model = d._model()
     states = derive_states(model)

@@ -20,12 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import relead.jobs
-import relead.load
+import relead.read.load
 import site_builder.writer
 from relead.check import check_repository
-from relead.convert import normalise_phone
+from relead.read.values import normalise_phone
 from relead.jobs import ENV, available_cores, jobs_for
-from relead.leadlines import split_leads
+from relead.read.leadlines import split_leads
 from site_builder.build import build
 from tests.paths import EXAMPLE, ROOT
 
@@ -44,9 +44,9 @@ def forced_pool(monkeypatch):
             super().__init__(*args, **kwargs)
             forked.append(self.forked)
 
-    monkeypatch.setattr(relead.load, "MIN_LEADS_BYTES", 0)
+    monkeypatch.setattr(relead.read.load, "MIN_LEADS_BYTES", 0)
     monkeypatch.setattr(site_builder.writer, "MIN_PAGES", 0)
-    monkeypatch.setattr(relead.load, "Mapped", Spy)
+    monkeypatch.setattr(relead.read.load, "Mapped", Spy)
     monkeypatch.setattr(site_builder.writer, "Mapped", Spy)
     return forked
 

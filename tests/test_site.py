@@ -17,7 +17,7 @@ import jinja2.meta
 import jinja2.nodes
 import pytest
 
-from relead.campaign_stats import campaign_stats
+from relead.derive.campaign_stats import campaign_stats
 from relead.check import check_repository
 from site_builder import charts, contexts, views
 from site_builder.build import build
@@ -424,7 +424,7 @@ def test_the_campaigns_page_crowns_call_and_says_the_rule(site):
 
 def test_the_note_names_each_channel_left_out():
     env = environment(ROOT)
-    from relead.campaign_stats import Tally, ranking
+    from relead.derive.campaign_stats import Tally, ranking
 
     tallies = {"email": Tally(sent=40, replied=4, interested=2), "call": Tally(sent=3, replied=2, interested=2)}
     judged = ranking(tallies)
@@ -475,7 +475,7 @@ def test_every_lead_the_hygiene_page_lists_can_be_opened(site, derived):
 # --------------------------------------------------------------------------- what a manager looks for first
 
 def test_the_overview_has_periods_that_work_without_a_script(site, derived):
-    from relead import periods
+    from relead.derive import periods
 
     html = (site / "index.html").read_text(encoding="utf-8")
     assert "<script" not in html
@@ -490,7 +490,7 @@ def test_the_overview_has_periods_that_work_without_a_script(site, derived):
 
 
 def test_period_windows():
-    from relead.periods import Window, period_windows
+    from relead.derive.periods import Window, period_windows
 
     sunday = dt.date(2026, 11, 22)
     assert period_windows(sunday, "week") == (Window(dt.date(2026, 11, 16), sunday),
@@ -505,7 +505,7 @@ def test_period_windows():
 
 
 def test_period_numbers_add_up_to_the_whole(derived):
-    from relead import periods
+    from relead.derive import periods
 
     summaries = periods.period_summaries(derived.model, derived.today, derived.states)
     everything = summaries[-1].numbers
@@ -523,7 +523,7 @@ def test_period_numbers_add_up_to_the_whole(derived):
 
 
 def test_the_overview_shows_value_won_back_by_month_reasons_by_value_and_reason_by_stage(site, derived):
-    from relead import periods
+    from relead.derive import periods
 
     html = (site / "index.html").read_text(encoding="utf-8")
     months = periods.recovered_by_month(derived.states.values(), derived.model.settings, derived.today)
@@ -542,7 +542,7 @@ def test_the_overview_shows_value_won_back_by_month_reasons_by_value_and_reason_
 def test_owner_activity_and_backlog(site, derived):
     html = (site / "index.html").read_text(encoding="utf-8")
     assert "Follow-ups overdue" in html and "Replies waiting" in html and "Calls made" in html
-    from relead.periods import owner_backlog
+    from relead.derive.periods import owner_backlog
 
     backlog = owner_backlog(derived.states.values(), derived.model.settings, derived.today)
     assert sum(r["replies_waiting"] for r in backlog.values()) == len(derived.hygiene.replies_waiting)

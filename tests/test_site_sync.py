@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from relead.campaign_stats import campaign_stats
+from relead.derive.campaign_stats import campaign_stats
 from relead.check import check_repository
 from relead.history import HEADER, Record, touch_id
-from relead.plan import INTERESTED_STEP, REPLY_STEP
-from relead.summary import channel_stats
+from relead.derive.plan import INTERESTED_STEP, REPLY_STEP
+from relead.derive.summary import channel_stats
 from site_builder.build import build
 from tests.outreach_helpers import lead_yaml
 

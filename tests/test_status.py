@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from relead.funnel import funnel, recovery
+from relead.derive.funnel import funnel, recovery
 from relead.history import Record
 from relead.model import Lead, LostReason, Loss, Sender, Settings, TeamMember, frozen_map
-from relead.state import OutcomeRules, derive_state
+from relead.derive.state import OutcomeRules, derive_state
 
 D = dt.date.fromisoformat
 FUNNEL = ("new", "contacted", "appointment", "proposal", "won")

@@ -41,7 +41,7 @@ def _pieces(node: ast.AST) -> list[str] | None:
 def checker_messages() -> list[tuple[str, int, str]]:
     """(file, line, message with _HOLE for each value) for every message in relead/."""
     found = []
-    for path in sorted((ROOT / "relead").glob("*.py")):
+    for path in sorted((ROOT / "relead").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):

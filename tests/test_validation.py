@@ -694,8 +694,8 @@ def test_line_is_right_when_notes_mention_a_key(make_repo):
 
 def test_scanned_lines_match_the_yaml_walk(example_root):
     """Large leads files are located by scanning their text: the same lines as the YAML walk."""
-    from relead.leadlines import LeadLines
-    from relead.yamlparse import locate, parse
+    from relead.read.leadlines import LeadLines
+    from relead.read.yamlparse import locate, parse
 
     text = (example_root / "leads.yaml").read_text(encoding="utf-8")
     text += leads("- id: cy-diaz-initech\n  notes: |\n    email: x\n    lost: y\n  email: a@b.example\n"

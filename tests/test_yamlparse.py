@@ -1,4 +1,4 @@
-"""relead.yamlparse: the fast parser gives PyYAML's values, and lines are found right.
+"""relead.read.yamlparse: the fast parser gives PyYAML's values, and lines are found right.
 
 The differential property builds YAML documents from every construct the formats
 use (and the plain scalars on which YAML 1.1 and 1.2 disagree) and holds
@@ -17,8 +17,8 @@ import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from relead import yamlparse
-from relead.yamlparse import YamlSyntaxError, duplicate_keys, locate, parse
+from relead.read import yamlparse
+from relead.read.yamlparse import YamlSyntaxError, duplicate_keys, locate, parse
 
 EXAMPLES = int(os.environ.get("YAMLPARSE_EXAMPLES", "500"))
 

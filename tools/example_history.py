@@ -11,7 +11,7 @@ relead would have done that day, in that order:
 2. the daily run (``outreach`` files): the repository is loaded and validated
    (:func:`relead.check.check_repository`), cut back to what it held that day
    (stages, losses and leads dated later are left out, because the example
-   leads.yaml is as of today), and :func:`relead.plan.plan_day` says
+   leads.yaml is as of today), and :func:`relead.derive.plan.plan_day` says
    what is due, and the run records ``enrolled`` for each new enrolment,
    ``attempting`` then ``sent`` (or ``failed`` and a ``bounced`` for a dead
    address) for each touch and task, and ``skipped`` for steps that cannot reach
@@ -44,11 +44,11 @@ if str(ROOT) not in sys.path:   # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from relead.check import check_repository  # noqa: E402
-from relead.derive import derive  # noqa: E402
+from relead.derive.derived import derive  # noqa: E402
 from relead.history import History, HistoryWriter, Record, read_history  # noqa: E402
 from relead.model import Model, frozen_map  # noqa: E402
 from relead.problems import Problems  # noqa: E402
-from relead.plan import INTERESTED_STEP, plan_day  # noqa: E402
+from relead.derive.plan import INTERESTED_STEP, plan_day  # noqa: E402
 
 __all__ = ["simulate", "main"]
 

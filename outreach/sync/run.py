@@ -34,8 +34,8 @@ from pathlib import Path
 
 from relead.history import HistoryWriter, Record
 from relead.model import Model
-from relead.plan import add_business_days
-from relead.state import PAUSE_DAYS
+from relead.derive.plan import add_business_days
+from relead.derive.state import PAUSE_DAYS
 
 from ..config import Config
 from .imap import SyncSourceError, read_mailbox

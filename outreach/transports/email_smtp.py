@@ -41,7 +41,7 @@ from collections import deque
 import aiosmtplib
 from aiosmtplib import errors as E
 
-from relead.convert import valid_email
+from relead.read.values import valid_email
 
 from ..config import SmtpConfig
 from ..errors import (AccountRefused, DeliveryUnknown, PermanentDeliveryError, RecipientRejected,

@@ -1,6 +1,6 @@
 """From derived data to page contexts: one pure function per page kind.
 
-In: the core's :class:`relead.derive.Derived` (and what else the page needs: the campaign
+In: the core's :class:`relead.derive.derived.Derived` (and what else the page needs: the campaign
 statistics, the day's plan). Out: the page's context object from :mod:`site_builder.contexts`.
 Nothing here renders HTML or touches the disk. Every ``href`` in a context is relative to the site
 root; templates put ``chrome.root`` in front of it.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from relead.campaign_stats import TOUCH_BUCKETS, CampaignStats, Ranking, Stats, TouchCurve, ranking
-from relead.derive import Derived
+from relead.derive.campaign_stats import TOUCH_BUCKETS, CampaignStats, Ranking, Stats, TouchCurve, ranking
+from relead.derive.derived import Derived
 from relead.model import Campaign
 
 from .. import charts

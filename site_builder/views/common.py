@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from relead.derive import Derived
-from relead.funnel import NO_OWNER
+from relead.derive.derived import Derived
+from relead.derive.funnel import NO_OWNER
 from relead.model import Lead, Model
 
 from ..contexts import Chrome, NavItem

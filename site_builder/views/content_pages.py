@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relead.derive import Derived
+from relead.derive.derived import Derived
 
 from ..contexts import ContentPageContext, NavItem
 from .common import chrome

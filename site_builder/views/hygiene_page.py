@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from relead.derive import Derived
+from relead.derive.derived import Derived
 from relead.history import Record
 
 from ..contexts import BlockRow, ClosedRow, HygieneContext, HygieneItem, HygieneSection, NavItem

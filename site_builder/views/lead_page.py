@@ -7,9 +7,9 @@ import datetime as dt
 import operator
 import zoneinfo
 
-from relead.derive import Derived
-from relead.funnel import NO_OWNER
-from relead.hygiene import next_action
+from relead.derive.derived import Derived
+from relead.derive.funnel import NO_OWNER
+from relead.derive.hygiene import next_action
 from relead.model import Lead
 
 from ..contexts import Chrome, LeadContext, NavItem, StageStep, TimelineItem

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from relead.campaign_stats import Stats
-from relead.derive import Derived
-from relead.funnel import NO_OWNER, NO_SOURCE
+from relead.derive.campaign_stats import Stats
+from relead.derive.derived import Derived
+from relead.derive.funnel import NO_OWNER, NO_SOURCE
 from relead.model import Model
-from relead import periods as P
+from relead.derive import periods as P
 from relead.vocab import CATEGORIES, TEMPERATURES
 
 from .. import charts

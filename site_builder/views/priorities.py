@@ -8,14 +8,14 @@ import re
 from typing import Iterable, Sequence
 from urllib.parse import urlencode
 
-from relead.derive import Derived
-from relead.funnel import NO_OWNER, NO_SOURCE
+from relead.derive.derived import Derived
+from relead.derive.funnel import NO_OWNER, NO_SOURCE
 from relead.history import Record
-from relead.hygiene import next_action
+from relead.derive.hygiene import next_action
 from relead.model import Lead
-from relead import periods as P
-from relead.priorities import Priority
-from relead.state import TOUCH_COUNTED, LeadState
+from relead.derive import periods as P
+from relead.derive.priorities import Priority
+from relead.derive.state import TOUCH_COUNTED, LeadState
 from relead.vocab import CATEGORIES, TEMPERATURES
 
 from ..contexts import Drill, NavItem, Option, PrioritiesContext, PriorityRow

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Mapping
 
-from relead.derive import Derived
-from relead.plan import REPLY_STEP, DayPlan
-from relead.state import LeadState
+from relead.derive.derived import Derived
+from relead.derive.plan import REPLY_STEP, DayPlan
+from relead.derive.state import LeadState
 
 from ..contexts import NavItem, OwnerTasks, ReplyRow, Stat, TodayContext
 from .common import LIST_CAP, _owner_name, chrome

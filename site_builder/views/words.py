@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from relead.history import Record
-from relead.plan import INTERESTED_STEP, REPLY_STEP
-from relead.state import SOFT_BOUNCES, record_address
+from relead.derive.plan import INTERESTED_STEP, REPLY_STEP
+from relead.derive.state import SOFT_BOUNCES, record_address
 
 
 class _Lookup(dict):

@@ -2,13 +2,13 @@
 
 Both commands run the same steps:
 
-1. load and validate the repository once (:func:`relead.load.load`); refuse
+1. load and validate the repository once (:func:`relead.read.load.load`); refuse
    when it has errors already (the result could not pass ``make check``). An
    import maps its rows meanwhile, while workers validate the leads;
 2. decide, row by row, what is new, what fills in an existing lead and what
-   repeats (:func:`relead.dedupe.plan`);
+   repeats (:func:`relead.intake.dedupe.plan`);
 3. edit the text, never re-dump it: new leads are appended to the list, keys
-   for an existing lead are spliced into its lines (:mod:`relead.leads_text`),
+   for an existing lead are spliced into its lines (:mod:`relead.intake.leads_text`),
    so every lead nobody touched keeps its bytes, comments and blank lines;
 4. check the edit: the edited lines parse back to exactly the intended leads,
    and those leads pass the same checks ``make check`` runs, against the
@@ -33,23 +33,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .arguments import date_arg
+from ..arguments import date_arg
 from .capture import FOLLOW_UP_BUSINESS_DAYS, business_days_after, capture
-from .check_leads import leads_from
-from .clock import note_for
-from .convert import did_you_mean
+from ..read.leads import leads_from
+from ..clock import note_for
+from ..read.values import did_you_mean
 from .crm_formats import (FROM_CHOICES, Format, MappingFile, Resolver, detect, mapping_from, merge_rules,
                           with_columns)
 from .dedupe import Incoming, Known, Outcome, Plan, counts, locate_estimates, plan, report_lines
-from .gcpause import collector_paused
+from ..gcpause import collector_paused
 from .importing import ImportFailed, Mapped as MappedRows, Table, map_rows, read_table
-from .jobs import Mapped, jobs_for
+from ..jobs import Mapped, jobs_for
 from .leads_text import (LayoutError, Layout, add_keys, append_head, emit_appended, emit_lead, item_text,
                          parse_items, scan)
-from .load import LEADS_FILE, Loaded, load
-from .model import Settings
-from .problems import Problem, Problems
-from .yamlparse import YamlSyntaxError, locate, parse
+from ..read.load import LEADS_FILE, Loaded, load
+from ..model import Settings
+from ..problems import Problem, Problems
+from ..read.yamlparse import YamlSyntaxError, locate, parse
 
 __all__ = ["Edited", "apply_incoming", "import_file", "add_lead", "add_edit_commands", "write_atomically"]
 

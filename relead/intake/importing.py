@@ -2,7 +2,7 @@
 
 :func:`read_table` decodes and splits the file, refusing (with the row
 number) a wrong encoding, a missing header and ragged rows. :func:`map_rows`
-turns each row into an :class:`~relead.dedupe.Incoming` lead: names joined,
+turns each row into an :class:`~relead.intake.dedupe.Incoming` lead: names joined,
 emails and phones normalised, the CRM's stage and status mapped onto the
 funnel, a "closed lost" with its reason and date made a ``lost`` record. Every
 problem in the file is collected and reported at once (:class:`ImportFailed`);
@@ -10,7 +10,7 @@ nothing is written unless there are none.
 
 A column the CRM's default export may leave out never refuses the file: a lost
 row without a loss date takes the latest date it has, and says so
-(:class:`~relead.dedupe.Estimate`). A byte order mark wins over the encoding
+(:class:`~relead.intake.dedupe.Estimate`). A byte order mark wins over the encoding
 asked for; text that reads as mojibake (UTF-8 read as Windows-1252) is refused
 with the encoding to use.
 """
@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from .convert import NANP_WRITTEN, normalise_phone, valid_email
+from ..read.values import NANP_WRITTEN, normalise_phone, valid_email
 from .crm_formats import Format, Resolver, norm
 from .dedupe import Estimate, Incoming
-from .model import Settings
+from ..model import Settings
 
 __all__ = ["ImportFailed", "Table", "read_table", "map_rows", "Mapped", "parse_amount", "clean_email",
            "format_phone", "DateReader"]
@@ -326,7 +326,7 @@ def clean_email(text: str) -> str:
 def format_phone(text: str, region: str) -> tuple[str, str] | None:
     """(written form, E.164) for a valid number: ``+1 415 555 0134``; None when it is not one."""
     if NANP_WRITTEN.fullmatch(text):
-        # Most rows of a North American export: the cached check (relead.convert) and the
+        # Most rows of a North American export: the cached check (relead.read.values) and the
         # written form from its digits, without parsing the text again (phonenumbers.parse
         # was a fifth of an import's time).
         e164 = normalise_phone(text, region)

@@ -6,7 +6,7 @@ aside) — the same keys the hygiene page uses to flag likely duplicates, tried
 in that order (two leads known only by their company match on it). A match with an existing lead fills only that lead's empty
 keys: what the team wrote is never overwritten. Rows that match each other
 become one new lead, the first row's values winning. New leads get ids from
-name and company (:mod:`relead.ids`); one with neither email nor phone is
+name and company (:mod:`relead.intake.ids`); one with neither email nor phone is
 tagged ``incomplete`` with a ``follow_up`` date (capture hygiene, docs/import.md).
 
 A value a row did not give but the import filled in from the next best one
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable, Collection, Container, Iterable, Mapping, Sequence
 
-from .hygiene import _norm_text
+from ..derive.hygiene import _norm_text
 from .ids import lead_id, unique_id
 from .leads_text import KEY_ORDER
 

@@ -1,7 +1,7 @@
 """A lead's enrolments as its history tells them: the campaigns it has been through,
 and where the latest one stands.
 
-Derived once per lead with the rest of its state (:func:`relead.state.derive_state`:
+Derived once per lead with the rest of its state (:func:`relead.derive.state.derive_state`:
 the campaigns in its pass over the lead's records, the latest enrolment's steps from
 the few records after it), so that planning a day reads only the last week of
 history: the planner is a function of this and a date.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping, NamedTuple
 
-from .history import Record
+from ..history import Record
 
 __all__ = ["Progress", "read_progress", "INTERESTED_STEP", "REPLY_STEP", "TASK_STEPS", "DONE_EVENTS",
            "COUNTS_AS_TOUCH", "STOPPING_EVENTS"]

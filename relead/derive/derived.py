@@ -9,10 +9,10 @@ from typing import Mapping
 
 from . import funnel as F
 from .campaign_stats import Stats, campaign_stats
-from .gcpause import collector_paused
+from ..gcpause import collector_paused
 from .hygiene import Hygiene, from_files, hygiene
-from .jobs import Mapped, jobs_for
-from .model import Model
+from ..jobs import Mapped, jobs_for
+from ..model import Model
 from .periods import PeriodSummary, period_summaries
 from .priorities import Priority, rank
 from .state import LeadState, derive_states
@@ -40,12 +40,12 @@ class Derived:
     # `make check`): made when first asked for, then shared by every page and export.
     @functools.cached_property
     def stats(self) -> Stats:
-        """What each campaign, channel and touch number brought (:mod:`relead.campaign_stats`)."""
+        """What each campaign, channel and touch number brought (:mod:`relead.derive.campaign_stats`)."""
         return campaign_stats(self.model, self.states)
 
     @functools.cached_property
     def periods(self) -> tuple[PeriodSummary, ...]:
-        """This week, month and quarter against the one before (:mod:`relead.periods`)."""
+        """This week, month and quarter against the one before (:mod:`relead.derive.periods`)."""
         return period_summaries(self.model, self.today, self.states)
 
 
@@ -58,7 +58,7 @@ def derive(model: Model, today: dt.date, *, as_of: dt.datetime | None = None,
            jobs: int | None = None) -> Derived:
     """Everything derived from the model. ``jobs`` (:func:`relead.jobs.jobs_for`): with more
     than one and a large model, part of hygiene is worked out in a worker meanwhile."""
-    # Like loading (relead.load), deriving makes hundreds of thousands of objects that live
+    # Like loading (relead.read.load), deriving makes hundreds of thousands of objects that live
     # as long as the command, and no cycles: the cyclic collector would only walk them again.
     with collector_paused(keep=True):
         return _derive(model, today, as_of, jobs)
@@ -96,6 +96,6 @@ _MODEL: Model | None = None       # set while the worker forks: it inherits it
 
 
 def _from_files(_: None) -> tuple:
-    # The model's leads have unique ids (relead.load drops a reused one), so they are the
+    # The model's leads have unique ids (relead.read.load drops a reused one), so they are the
     # states' leads in the same order.
     return from_files(_MODEL.leads, _MODEL.history)

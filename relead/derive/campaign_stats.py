@@ -48,9 +48,9 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .enrolment import INTERESTED_STEP, REPLY_STEP
-from .model import Campaign, Model
+from ..model import Campaign, Model
 from .state import LeadState
-from .vocab import CHANNELS
+from ..vocab import CHANNELS
 
 __all__ = [
     "Tally", "StepStats", "VariantStats", "CampaignStats", "HookStats", "TouchCurve", "Stats",

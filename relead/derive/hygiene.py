@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .audience import in_audience
-from .history import History, Record, last_touch_events
-from .model import Campaign, Lead
+from ..history import History, Record, last_touch_events
+from ..model import Campaign, Lead
 from .plan import resting
 from .state import LeadState
 
@@ -46,7 +46,7 @@ def next_action(state: LeadState, campaigns: Mapping[str, Campaign], today: dt.d
 
 def _rest(state: LeadState, campaigns: Mapping[str, Campaign]) -> tuple[str, dt.date, str] | None:
     """(outcome, the first day another campaign may take the lead, the `then` campaign) while the
-    lead rests after its campaign (:func:`relead.plan.resting`), else None."""
+    lead rests after its campaign (:func:`relead.derive.plan.resting`), else None."""
     cur = state.progress
     camp = campaigns.get(cur.campaign) if cur is not None else None
     rest = resting(camp, cur) if camp is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .model import Campaign
+from ..model import Campaign
 from .state import LeadState
 
 __all__ = ["in_audience"]

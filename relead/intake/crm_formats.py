@@ -27,11 +27,11 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from . import schema as S
-from .convert import check_mapping, did_you_mean, single_line_problem
-from .model import ImportRules, Settings, frozen_map
-from .problems import Problems
-from .vocab import TEMPERATURES
+from .. import schema as S
+from ..read.values import check_mapping, did_you_mean, single_line_problem
+from ..model import ImportRules, Settings, frozen_map
+from ..problems import Problems
+from ..vocab import TEMPERATURES
 
 __all__ = ["FIELDS", "Format", "FORMATS", "FROM_CHOICES", "SPECIAL_STAGES", "MappingFile", "norm",
            "value_map", "import_rules_from", "detect", "mapping_from", "merge_rules", "Resolver",

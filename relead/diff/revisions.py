@@ -1,6 +1,6 @@
 """`python -m relead diff BASE HEAD`: what a change does to the funnel, read from git.
 
-The edge around :mod:`relead.compare`: each revision's data (leads.yaml,
+The edge around :mod:`relead.diff.compare`: each revision's data (leads.yaml,
 leads/, content/, history/) is exported with ``git archive`` into a temporary
 directory, loaded and validated there with :func:`relead.check.check_repository`
 (both with the same ``today``), and the two are compared. A revision with
@@ -17,9 +17,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from .arguments import date_arg
-from .check import Checked, check_repository
-from .clock import note_for
+from ..arguments import date_arg
+from ..check import Checked, check_repository
+from ..clock import note_for
 from .compare import FORMATS, LIMIT, MIN_MOVE, TOP, Side, render
 
 __all__ = ["DATA_PATHS", "RevisionError", "export_revision", "load_revision", "diff_revisions",

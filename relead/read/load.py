@@ -13,16 +13,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Callable
 
-from .check_content import campaign_from, message_from, page_from, split_front_matter
-from .check_leads import check_not_emptied, duplicate_id, leads_from
-from .check_settings import settings_from
-from .clock import default_now, default_today, real_today
-from .gcpause import collector_paused
-from .history import read_history
-from .jobs import MIN_LEADS_BYTES, Mapped, jobs_for
+from .content import campaign_from, message_from, page_from, split_front_matter
+from .leads import check_not_emptied, duplicate_id, leads_from
+from .settings import settings_from
+from ..clock import default_now, default_today, real_today
+from ..gcpause import collector_paused
+from ..history import read_history
+from ..jobs import MIN_LEADS_BYTES, Mapped, jobs_for
 from .leadlines import LeadLines, split_leads
-from .model import Model, Settings
-from .problems import Problem, Problems
+from ..model import Model, Settings
+from ..problems import Problem, Problems
 from .safepath import OUTSIDE_FIX, not_utf8, outside
 from .yamlparse import YamlSyntaxError, locate, parse_checked
 
@@ -237,7 +237,7 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
     """Every leads file's leads (problems into ``problems``), then history/.
 
     With several processes, each file is cut into runs of whole leads
-    (:func:`relead.leadlines.split_leads`), parsed and validated by workers while
+    (:func:`relead.read.leadlines.split_leads`), parsed and validated by workers while
     this process reads history. A lead's problems do not depend on other leads but
     for a reused id, so workers list the ids in order and duplicates are found
     here, in file order, as one process finds them. A run that does not parse as

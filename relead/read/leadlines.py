@@ -1,6 +1,6 @@
 """Lines of problems in a large leads file, found by scanning its text.
 
-PyYAML's event walk (:func:`relead.yamlparse.locate`) is exact but takes
+PyYAML's event walk (:func:`relead.read.yamlparse.locate`) is exact but takes
 seconds on a 100,000-lead file, and a big import can produce thousands of
 warnings. A leads file written as people and relead write it (a block list
 under ``leads:``, each lead starting with ``- `` at one indentation) can be

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
-from .problems import Problems
-from .schema import Key
+from ..problems import Problems
+from ..schema import Key
 
 __all__ = ["Invalid", "NANP_WRITTEN", "check_mapping", "convert", "did_you_mean", "normalise_phone",
            "valid_email", "valid_timezone", "ID_RE", "KEY_RE", "single_line_problem"]

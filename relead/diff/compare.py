@@ -1,13 +1,13 @@
 """What a change does to the funnel: two revisions' derived data in, the difference out.
 
-:func:`compare` takes the :class:`~relead.derive.Derived` of a base and of a head
+:func:`compare` takes the :class:`~relead.derive.derived.Derived` of a base and of a head
 revision (loaded with the same ``today``, so only the data differs) and returns a
 :class:`Comparison`: leads added and removed, status changes, priority changes
 (leads that entered or left the ranking, rank moves of at least ``min_move``
 places, changes to the top ``top``), and the counts per status and per funnel
 stage before and after. :func:`render` formats it, or says which revision has
 errors, as plain text or as Markdown (for a pull request's job summary). Pure:
-nothing here reads files or runs git (that is :mod:`relead.revisions`).
+nothing here reads files or runs git (that is :mod:`relead.diff.revisions`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
-from .derive import Derived
-from .problems import Problem
+from ..derive.derived import Derived
+from ..problems import Problem
 
 __all__ = ["LeadRef", "StatusChange", "RankMove", "Count", "StageDelta", "Comparison", "Side",
            "compare", "render", "MIN_MOVE", "TOP", "LIMIT", "FORMATS"]

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
-from .model import Settings
+from ..model import Settings
 from .state import LeadState
 
 __all__ = ["Points", "Priority", "score", "rank"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from . import schema as S
-from .convert import Invalid, _date, check_mapping, did_you_mean, normalise_phone
-from .model import Lead, Loss, Settings, frozen_map
-from .problems import Problems
+from .. import schema as S
+from .values import Invalid, _date, check_mapping, did_you_mean, normalise_phone
+from ..model import Lead, Loss, Settings, frozen_map
+from ..problems import Problems
 
 __all__ = ["leads_from", "duplicate_id", "check_not_emptied"]
 
@@ -21,7 +21,7 @@ def leads_from(raw: Any, file: str, problems: Problems, *, settings: Settings | 
     """Every valid lead in one file; problems for the rest. ``seen`` spans files (duplicate ids).
 
     ``start``: the index in its file of the first of ``raw``'s leads, when ``raw`` is a run of
-    a file's leads parsed apart from the others (relead.load, several processes).
+    a file's leads parsed apart from the others (relead.read.load, several processes).
     """
     if raw is None:
         raw = {"leads": []}

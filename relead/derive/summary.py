@@ -6,11 +6,11 @@ from typing import Any
 
 from . import periods as P
 from .campaign_stats import TOUCH_BUCKETS, ranking
-from .derive import Derived
-from .history import RESPONSE_EVENTS
+from .derived import Derived
+from ..history import RESPONSE_EVENTS
 from .hygiene import CLOSED_CHANNELS
 from .state import TOUCH_COUNTED
-from .vocab import SEND_CHANNELS, TASK_CHANNELS
+from ..vocab import SEND_CHANNELS, TASK_CHANNELS
 
 __all__ = ["summary", "channel_stats", "sync_summary"]
 

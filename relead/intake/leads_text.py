@@ -30,8 +30,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
-from . import schema as S
-from .yamlparse import YamlSyntaxError, parse
+from .. import schema as S
+from ..read.yamlparse import YamlSyntaxError, parse
 
 __all__ = ["LayoutError", "Layout", "emit_lead", "emit_scalar", "scan", "append", "append_head", "emit_appended",
            "add_keys", "parse_items", "item_text", "KEY_ORDER"]

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .model import Settings
+from ..model import Settings
 from .state import LeadState
-from .vocab import CATEGORIES, STATUSES, TEMPERATURES
+from ..vocab import CATEGORIES, STATUSES, TEMPERATURES
 
 __all__ = ["StageCount", "funnel", "status_counts", "losses_by", "by_source", "by_owner",
            "Week", "weekly", "week_start", "Recovery", "recovery", "NO_SOURCE", "NO_OWNER"]

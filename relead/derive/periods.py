@@ -42,7 +42,7 @@ from dataclasses import dataclass, fields
 from typing import Iterable, Mapping
 
 from .funnel import NO_OWNER
-from .model import Model, Settings
+from ..model import Model, Settings
 from .state import TOUCH_COUNTED, LeadState, derive_states
 
 __all__ = [
@@ -397,7 +397,7 @@ def reason_by_stage(states: Iterable[LeadState], settings: Settings) -> dict[str
 def owner_backlog(states: Iterable[LeadState], settings: Settings, today: dt.date) -> dict[str, dict[str, int]]:
     """Per owner as leads.yaml names them (team key, or ``(unassigned)``; sorted), as of
     ``today``: follow-ups past their date on leads still to work, and replies waiting for someone
-    to record what came of them. (Keyed like :func:`relead.funnel.by_owner`, beside which it is
+    to record what came of them. (Keyed like :func:`relead.derive.funnel.by_owner`, beside which it is
     shown.)"""
     out: dict[str, dict[str, int]] = {}
     for st in states:

@@ -1,18 +1,18 @@
 """The Monday digest's numbers: last week against the week before, and what to do this week.
 
 A pure function of the model and the day: ``digest_numbers(model, today)``. It assembles what
-exists rather than counting anew: :func:`relead.periods.period_summary` (leads in, touches,
+exists rather than counting anew: :func:`relead.derive.periods.period_summary` (leads in, touches,
 calls, answers, interest, losses and wins back, per owner; a week ending on a Sunday is the
-whole Monday-to-Sunday week), :func:`relead.funnel.weekly` (leads reaching each funnel stage
-per week: the dashboard's weekly table), :func:`relead.priorities.rank` (whom to call) and
-:mod:`relead.hygiene` (replies waiting). What it adds is per lead, so every number in the
+whole Monday-to-Sunday week), :func:`relead.derive.funnel.weekly` (leads reaching each funnel stage
+per week: the dashboard's weekly table), :func:`relead.derive.priorities.rank` (whom to call) and
+:mod:`relead.derive.hygiene` (replies waiting). What it adds is per lead, so every number in the
 digest can be traced to names:
 
 * **the week** is the last whole week before the one ``today`` is in (Monday to Sunday, in the
   team's calendar); on Monday 2026-11-23 it is 16 to 22 November, and so on every day of that
   week: each week has one digest;
 * ``leads_contacted``: distinct leads a campaign touch went out to that week (the same touches
-  :mod:`relead.periods` counts);
+  :mod:`relead.derive.periods` counts);
 * ``sources``: the leads that came in (reached the first funnel stage) that week and the week
   before, by their ``source``;
 * ``won_back``: each lead won back that week (won after its loss), with its value and the
@@ -22,7 +22,7 @@ digest can be traced to names:
   came of it (newest reply first);
 * ``follow_ups_overdue``: as of today, leads whose ``follow_up`` date has passed, not won,
   recovered or gone for good (the oldest date first), the definition of
-  :func:`relead.periods.owner_backlog`;
+  :func:`relead.derive.periods.owner_backlog`;
 * ``open_tasks``: call and mail tasks handed to an owner before today with nothing recorded for
   that lead since (no call outcome, no answer), the oldest first;
 * ``to_call``: the first ten of the priorities (lost leads worth winning back, best first), each
@@ -37,7 +37,7 @@ from typing import Mapping
 
 from . import funnel as F
 from .hygiene import replies_waiting
-from .model import Model
+from ..model import Model
 from .periods import PeriodSummary, period_summary
 from .priorities import Priority, rank
 from .state import TOUCH_COUNTED, LeadState, derive_states
