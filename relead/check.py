@@ -9,9 +9,9 @@ from pathlib import Path
 
 from .derive.derived import Derived, derive
 from .lint import lint
-from .read.load import Loaded, is_copy_fault, load
 from .messages import check_messages
 from .problems import ERROR, WARNING, Problem, Problems
+from .read.load import Loaded, is_copy_fault, load
 from .read.safepath import OUTSIDE_FIX, outside as outside_of
 
 __all__ = ["Checked", "check_repository"]

@@ -10,9 +10,9 @@ from .annotations import annotation
 from .arguments import date_arg
 from .check import check_repository
 from .clock import as_of_note
+from .diff.revisions import add_diff_command
 from .intake.editing import add_edit_commands
 from .problems import Problem
-from .diff.revisions import add_diff_command
 
 __all__ = ["main", "date_arg", "add_common"]
 

@@ -47,10 +47,10 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .enrolment import INTERESTED_STEP, REPLY_STEP
 from ..model import Campaign, Model
-from .state import LeadState
 from ..vocab import CHANNELS
+from .enrolment import INTERESTED_STEP, REPLY_STEP
+from .state import LeadState
 
 __all__ = [
     "Tally", "StepStats", "VariantStats", "CampaignStats", "HookStats", "TouchCurve", "Stats",

@@ -7,12 +7,12 @@ import functools
 from dataclasses import dataclass
 from typing import Mapping
 
-from . import funnel as F
-from .campaign_stats import Stats, campaign_stats
 from ..gcpause import collector_paused
-from .hygiene import Hygiene, from_files, hygiene
 from ..jobs import Mapped, jobs_for
 from ..model import Model
+from . import funnel as F
+from .campaign_stats import Stats, campaign_stats
+from .hygiene import Hygiene, from_files, hygiene
 from .periods import PeriodSummary, period_summaries
 from .priorities import Priority, rank
 from .state import LeadState, derive_states

@@ -35,9 +35,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping
 
+from ..model import Model
 from . import funnel as F
 from .hygiene import replies_waiting
-from ..model import Model
 from .periods import PeriodSummary, period_summary
 from .priorities import Priority, rank
 from .state import TOUCH_COUNTED, LeadState, derive_states

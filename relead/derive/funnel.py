@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from ..model import Settings
-from .state import LeadState
 from ..vocab import CATEGORIES, STATUSES, TEMPERATURES
+from .state import LeadState
 
 __all__ = ["StageCount", "funnel", "status_counts", "losses_by", "by_source", "by_owner",
            "Week", "weekly", "week_start", "Recovery", "recovery", "NO_SOURCE", "NO_OWNER"]

@@ -8,9 +8,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .audience import in_audience
 from ..history import History, Record, last_touch_events
 from ..model import Campaign, Lead
+from .audience import in_audience
 from .plan import resting
 from .state import LeadState
 

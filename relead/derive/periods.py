@@ -41,8 +41,8 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Iterable, Mapping
 
-from .funnel import NO_OWNER
 from ..model import Model, Settings
+from .funnel import NO_OWNER
 from .state import TOUCH_COUNTED, LeadState, derive_states
 
 __all__ = [

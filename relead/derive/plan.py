@@ -38,12 +38,12 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Mapping
 
-from .audience import in_audience
-from .enrolment import (COUNTS_AS_TOUCH, DONE_EVENTS, INTERESTED_STEP, REPLY_STEP, STOPPING_EVENTS, TASK_STEPS,
-                        Progress)
 from ..gcpause import collector_paused
 from ..history import Record, touch_id
 from ..model import Campaign, Model, Sending
+from .audience import in_audience
+from .enrolment import (COUNTS_AS_TOUCH, DONE_EVENTS, INTERESTED_STEP, REPLY_STEP, STOPPING_EVENTS, TASK_STEPS,
+                        Progress)
 from .priorities import Priority
 from .state import LeadState
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from .enrolment import Progress, read_progress
 from ..history import SYNC_RECORDED, Record
 from ..model import Lead, Model, Settings
+from .enrolment import Progress, read_progress
 
 __all__ = ["LeadState", "OutcomeRules", "derive_state", "derive_states", "STAGE_RESPONSES", "TOUCH_COUNTED",
            "PAUSE_DAYS", "SOFT_BOUNCES", "record_address", "paused_until"]

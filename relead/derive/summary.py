@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..history import RESPONSE_EVENTS
+from ..vocab import SEND_CHANNELS, TASK_CHANNELS
 from . import periods as P
 from .campaign_stats import TOUCH_BUCKETS, ranking
 from .derived import Derived
-from ..history import RESPONSE_EVENTS
 from .hygiene import CLOSED_CHANNELS
 from .state import TOUCH_COUNTED
-from ..vocab import SEND_CHANNELS, TASK_CHANNELS
 
 __all__ = ["summary", "channel_stats", "sync_summary"]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..model import Sending, Settings
 from ..read.values import did_you_mean, single_line_problem, valid_email
 from .dedupe import Incoming
 from .importing import ImportFailed, clean_email, format_phone
-from ..model import Sending, Settings
 
 __all__ = ["business_days_after", "capture", "FOLLOW_UP_BUSINESS_DAYS"]
 

@@ -28,9 +28,9 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from .. import schema as S
-from ..read.values import check_mapping, did_you_mean, single_line_problem
 from ..model import ImportRules, Settings, frozen_map
 from ..problems import Problems
+from ..read.values import check_mapping, did_you_mean, single_line_problem
 from ..vocab import TEMPERATURES
 
 __all__ = ["FIELDS", "Format", "FORMATS", "FROM_CHOICES", "SPECIAL_STAGES", "MappingFile", "norm",

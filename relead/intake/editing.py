@@ -34,22 +34,22 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..arguments import date_arg
-from .capture import FOLLOW_UP_BUSINESS_DAYS, business_days_after, capture
-from ..read.leads import leads_from
 from ..clock import note_for
+from ..gcpause import collector_paused
+from ..jobs import Mapped, jobs_for
+from ..model import Settings
+from ..problems import Problem, Problems
+from ..read.leads import leads_from
+from ..read.load import LEADS_FILE, Loaded, load
 from ..read.values import did_you_mean
+from ..read.yamlparse import YamlSyntaxError, locate, parse
+from .capture import FOLLOW_UP_BUSINESS_DAYS, business_days_after, capture
 from .crm_formats import (FROM_CHOICES, Format, MappingFile, Resolver, detect, mapping_from, merge_rules,
                           with_columns)
 from .dedupe import Incoming, Known, Outcome, Plan, counts, locate_estimates, plan, report_lines
-from ..gcpause import collector_paused
 from .importing import ImportFailed, Mapped as MappedRows, Table, map_rows, read_table
-from ..jobs import Mapped, jobs_for
 from .leads_text import (LayoutError, Layout, add_keys, append_head, emit_appended, emit_lead, item_text,
                          parse_items, scan)
-from ..read.load import LEADS_FILE, Loaded, load
-from ..model import Settings
-from ..problems import Problem, Problems
-from ..read.yamlparse import YamlSyntaxError, locate, parse
 
 __all__ = ["Edited", "apply_incoming", "import_file", "add_lead", "add_edit_commands", "write_atomically"]
 

@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
+from ..model import Settings
 from ..read.values import NANP_WRITTEN, normalise_phone, valid_email
 from .crm_formats import Format, Resolver, norm
 from .dedupe import Estimate, Incoming
-from ..model import Settings
 
 __all__ = ["ImportFailed", "Table", "read_table", "map_rows", "Mapped", "parse_amount", "clean_email",
            "format_phone", "DateReader"]

@@ -9,11 +9,11 @@ import jinja2
 from jinja2 import meta
 
 from .. import schema as S
-from .values import ID_RE, KEY_RE, Invalid, check_mapping, did_you_mean
 from ..messages import TEMPLATE_VARIABLES, CopySandbox, forbidden_tags
 from ..model import Audience, Campaign, Message, OutcomeRule, Page, Settings, Step, Variant, frozen_map
 from ..problems import Problems
 from ..vocab import OUTCOME_RULES
+from .values import ID_RE, KEY_RE, Invalid, check_mapping, did_you_mean
 
 __all__ = ["split_front_matter", "message_from", "page_from", "campaign_from", "TEMPLATE_VARIABLES",
            "STALE_PHRASES"]

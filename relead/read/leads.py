@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 from .. import schema as S
-from .values import Invalid, _date, check_mapping, did_you_mean, normalise_phone
 from ..model import Lead, Loss, Settings, frozen_map
 from ..problems import Problems
+from .values import Invalid, _date, check_mapping, did_you_mean, normalise_phone
 
 __all__ = ["leads_from", "duplicate_id", "check_not_emptied"]
 

@@ -13,17 +13,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Callable
 
-from .content import campaign_from, message_from, page_from, split_front_matter
-from .leads import check_not_emptied, duplicate_id, leads_from
-from .settings import settings_from
 from ..clock import default_now, default_today, real_today
 from ..gcpause import collector_paused
 from ..history import read_history
 from ..jobs import MIN_LEADS_BYTES, Mapped, jobs_for
-from .leadlines import LeadLines, split_leads
 from ..model import Model, Settings
 from ..problems import Problem, Problems
+from .content import campaign_from, message_from, page_from, split_front_matter
+from .leadlines import LeadLines, split_leads
+from .leads import check_not_emptied, duplicate_id, leads_from
 from .safepath import OUTSIDE_FIX, not_utf8, outside
+from .settings import settings_from
 from .yamlparse import YamlSyntaxError, locate, parse_checked
 
 __all__ = ["Loaded", "load", "today_in", "is_copy_fault", "SETTINGS_FILE", "LEADS_FILE", "MESSAGES_DIR"]

@@ -8,11 +8,11 @@ from typing import Any
 
 from .. import schema as S
 from ..clock import as_of_from
-from .values import KEY_RE, Invalid, check_mapping, did_you_mean, yaml_special_float
 from ..intake.crm_formats import import_rules_from, value_map
 from ..model import LostReason, Scoring, Sender, Sending, Settings, SyncRules, TeamMember, Window, frozen_map
 from ..problems import Problems
 from ..vocab import WEEKDAYS
+from .values import KEY_RE, Invalid, check_mapping, did_you_mean, yaml_special_float
 
 __all__ = ["settings_from"]
 
