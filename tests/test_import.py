@@ -21,7 +21,8 @@ from relead.check import check_repository
 from relead.cli import main
 from relead.intake.editing import import_file
 from relead.intake.importing import ImportFailed, parse_amount, read_table
-from relead.intake.leads_text import item_text, parse_items, scan
+from relead.intake.leads_text import item_text, parse_items
+from relead.read.leadlines import scan
 from relead.read.yamlparse import parse
 from tests.paths import EXAMPLE, ROOT
 
@@ -805,7 +806,8 @@ def test_runs_read_back_as_the_whole_file_does(monkeypatch):
     """A `|+` text keeps the blank line after it: a lead that ends a run reads back as it does in the whole
     file only when the blank line before the next lead is read with it. Runs refuse what the whole refuses."""
     from relead.intake import editing
-    from relead.intake.leads_text import append, scan
+    from relead.intake.leads_text import append
+    from relead.read.leadlines import scan
     text = "leads:\n  - id: x\n    name: X\n"
     new = [{"id": "a", "name": "A", "notes": "kept\n\n"}, {"id": "b", "name": "B"}]
     lay = scan(text)

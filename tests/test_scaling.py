@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import filecmp
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +24,6 @@ import site_builder.writer
 from relead.check import check_repository
 from relead.read.values import normalise_phone
 from relead.jobs import ENV, available_cores, jobs_for
-from relead.read.leadlines import split_leads
 from site_builder.build import build
 from tests.paths import EXAMPLE, ROOT
 
@@ -122,21 +120,6 @@ def test_problems_are_the_same_in_one_process_and_in_several(case, tmp_path, wri
         assert text.count("is already used by lead 3 of leads.yaml") == 3
         assert "leads.yaml:76: lead-009: the id `lead-009` is already used by lead 6 of leads.yaml" in text
         assert "leads/more.yaml:4: lead-000: the id `lead-000` is already used by lead 1 of leads.yaml" in text
-
-
-def test_split_leads_cuts_between_whole_leads():
-    text = (EXAMPLE / "leads.yaml").read_text(encoding="utf-8")
-    runs = split_leads(text, 3)
-    assert len(runs) == 3
-    assert runs[0][2] == 0 and runs[-1][1] == len(text)
-    for (_s, end, first, count), (start, _e, nxt, _c) in zip(runs, runs[1:]):
-        assert end == start and first + count == nxt
-        assert re.match(r"[ \t]*- ", text[start:])
-    assert sum(r[3] for r in runs) == text.count("\n  - id:")
-    # Not of the usual form: something at the top level after the list, or before `leads:`.
-    assert split_leads(text + "other: 1\n", 3) is None
-    assert split_leads("x: 1\n" + text, 3) is None
-    assert split_leads("leads: []\n", 3) is None
 
 
 def _pid_after_work(i: int) -> tuple[int, int]:

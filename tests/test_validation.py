@@ -692,27 +692,6 @@ def test_line_is_right_when_notes_mention_a_key(make_repo):
                 line=line_of(text, 'email: "cy diaz'), lead="cy-diaz-initech")
 
 
-def test_scanned_lines_match_the_yaml_walk(example_root):
-    """Large leads files are located by scanning their text: the same lines as the YAML walk."""
-    from relead.read.leadlines import LeadLines
-    from relead.read.yamlparse import locate, parse
-
-    text = (example_root / "leads.yaml").read_text(encoding="utf-8")
-    text += leads("- id: cy-diaz-initech\n  notes: |\n    email: x\n    lost: y\n  email: a@b.example\n"
-                  "  lost:\n    note: |\n      reason: z\n    reason: price\n")[len("leads:\n"):]
-    data = parse(text)["leads"]
-    paths = []
-    for i, lead in enumerate(data):
-        paths += [("leads", i), ("leads", i, "missing"), ("leads", i, "lost", "missing")]
-        for key, value in lead.items():
-            paths.append(("leads", i, key))
-            paths += [("leads", i, key, sub) for sub in (value if isinstance(value, dict) else ())]
-    scan = LeadLines.scan(text, len(data))
-    assert scan is not None
-    walked = locate(text, paths)
-    assert {p: scan.line(p) for p in paths} == walked
-
-
 # ---------------------------------------------------------------------------
 # Five mistakes at once, through `python -m relead check`
 # ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from ..gcpause import collector_paused
 from ..jobs import Mapped, jobs_for
 from ..model import Settings
 from ..problems import Problem, Problems
+from ..read.leadlines import Layout, LayoutError, scan
 from ..read.leads import leads_from
 from ..read.load import LEADS_FILE, Loaded, load
 from ..read.values import did_you_mean
@@ -48,8 +49,7 @@ from .crm_formats import (FROM_CHOICES, Format, MappingFile, Resolver, detect, m
                           with_columns)
 from .dedupe import Incoming, Known, Outcome, Plan, counts, locate_estimates, plan, report_lines
 from .importing import ImportFailed, Mapped as MappedRows, Table, map_rows, read_table
-from .leads_text import (LayoutError, Layout, add_keys, append_head, emit_appended, emit_lead, item_text,
-                         parse_items, scan)
+from .leads_text import add_keys, append_head, emit_appended, emit_lead, item_text, parse_items
 
 __all__ = ["Edited", "apply_incoming", "import_file", "add_lead", "add_edit_commands", "write_atomically"]
 

@@ -8,8 +8,8 @@ and a YAML round-trip of a 100,000-lead file takes minutes. Instead
   file: ``  - id: ...``, keys in schema order, dates unquoted, phones quoted,
   text quoted only when YAML would otherwise read it as something else,
   ``notes: |`` for several lines;
-* :func:`scan` finds where each lead's lines start (a cheap scan of the text,
-  its result checked against the parsed data by the caller);
+* :func:`relead.read.leadlines.scan` finds where each lead's lines start (the one
+  scan of a leads file's text, its result checked against the parsed data by the caller);
 * :func:`append` adds new leads at the end of the ``leads:`` list;
 * :func:`add_keys` splices ``key: value`` lines into one lead's lines, each
   where schema order puts it, keeping every other line as it was.
@@ -24,26 +24,22 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
 from .. import schema as S
+from ..read.leadlines import LEAD_DASH, Layout, LayoutError
 from ..read.yamlparse import YamlSyntaxError, parse
 
-__all__ = ["LayoutError", "Layout", "emit_lead", "emit_scalar", "scan", "append", "append_head", "emit_appended",
-           "add_keys", "parse_items", "item_text", "KEY_ORDER"]
+__all__ = ["emit_lead", "emit_scalar", "append", "append_head", "emit_appended", "add_keys", "parse_items",
+           "item_text", "KEY_ORDER"]
 
 KEY_ORDER = tuple(k.name for k in S.LEAD)
 _SUB_ORDER = {"lost": tuple(k.name for k in S.LOST), "consent": tuple(k.name for k in S.CONSENT)}
 _FLOW_MAPS = frozenset(("consent",))           # written {email: false, sms: true}, as in the example
 _ALWAYS_QUOTED = frozenset(("phone",))         # phone numbers are text: "+1 415 555 0134"
-
-
-class LayoutError(ValueError):
-    """The text is laid out in a way an in-place edit cannot handle (or the edit did not check out)."""
 
 
 # ---------------------------------------------------------------------------
@@ -230,27 +226,6 @@ def emit_lead(lead: Mapping[str, Any], *, indent: int = 2, key_indent: int | Non
 # Where the leads are
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Layout:
-    """Where things are in a leads file, as character offsets into ``text`` (the file without a BOM)."""
-
-    text: str
-    key_start: int                # the `leads:` line
-    key_end: int                  # ... and the end of that line (after its newline)
-    flow_empty: bool              # written `leads: []`
-    starts: tuple[int, ...]       # where each lead's `-` line starts
-    item_indent: int              # column of each lead's `-`
-    key_indent: int               # column of the first lead's keys
-    blank_between: bool           # leads are separated by blank lines
-    newline: str
-    bom: bool
-
-    def block(self, index: int) -> tuple[int, int]:
-        """Offsets of lead ``index``: from its `-` line to the next lead's (or the end of the file)."""
-        end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
-        return self.starts[index], end
-
-
 def _split_lines(text: str) -> list[str]:
     parts = text.split("\n")
     lines = [p + "\n" for p in parts[:-1]]
@@ -266,86 +241,6 @@ def _indent(line: str) -> int:
 def _is_content(line: str) -> bool:
     s = line.strip()
     return bool(s) and not s.startswith("#")
-
-
-_LEADS_KEY = re.compile(r"leads[ \t]*:(?P<rest>[^\n]*?)\r?(?:\n|$)")
-_DASH = re.compile(r"(?P<ind> *)-(?P<gap>[ ]+)(?P<first>[^\s#])|(?P<ind2> *)-[ \t]*(?:#.*)?\r?\n?$")
-_FIRST_CONTENT = re.compile(r"^(?P<ind>[ \t]*)(?=[^ \t\r\n#])", re.MULTILINE)
-
-
-def scan(text: str) -> Layout:
-    """Find the ``leads:`` list and where each lead starts; :class:`LayoutError` if it is not a block list.
-
-    One pass of a regular expression over the text: only lines indented no
-    deeper than the leads' ``-`` are looked at (comments and blank lines aside).
-    """
-    bom = text.startswith("\ufeff")
-    if bom:
-        text = text[1:]
-    first_nl = text.find("\n")
-    newline = "\r\n" if first_nl > 0 and text[first_nl - 1] == "\r" else "\n"
-    key = None
-    for m in _FIRST_CONTENT.finditer(text):
-        line_end = text.find("\n", m.start())
-        line = text[m.start(): len(text) if line_end < 0 else line_end + 1]
-        if line.startswith("---") and not line[3:].strip() or line.startswith("%"):
-            continue
-        if m.group("ind"):
-            raise LayoutError(f"line {text.count(chr(10), 0, m.start()) + 1}: expected `leads:` as the first key")
-        key = _LEADS_KEY.match(text, m.start())
-        if not key:
-            raise LayoutError(f"line {text.count(chr(10), 0, m.start()) + 1}: expected `leads:` as the first key")
-        break
-    if key is None:
-        raise LayoutError("the file has no `leads:` key")
-    rest = re.sub(r"(^|[ \t])#.*$", "", key.group("rest")).strip()
-    if rest not in ("", "[]", "~", "null", "Null", "NULL"):
-        raise LayoutError(f"line {text.count(chr(10), 0, key.start()) + 1}: the leads are written in flow style "
-                          "(`leads: [...]`); write one `- id:` block per lead")
-    pos = key.end()
-    # The first content line after `leads:` says how deep the leads are.
-    m = _FIRST_CONTENT.search(text, pos)
-    starts: list[int] = []
-    item_indent, key_indent = 2, None
-    if m is not None:
-        if rest:
-            raise LayoutError(f"line {text.count(chr(10), 0, m.start()) + 1}: more content after `leads: {rest}`")
-        if "\t" in m.group("ind"):
-            raise LayoutError(f"line {text.count(chr(10), 0, m.start()) + 1}: indented with a tab")
-        item_indent = len(m.group("ind"))
-        shallow = re.compile(r"^(?P<ind>[ \t]{0,%d})(?=[^ \r\n#])(?P<body>[^\n]*)" % item_indent, re.MULTILINE)
-        for hit in shallow.finditer(text, m.start()):
-            ind, body = hit.group("ind"), hit.group("body")
-            if len(ind) == item_indent and "\t" not in ind and re.match(r"-(?:[ \t]|\r?$|$)", body):
-                starts.append(hit.start())
-                if key_indent is None:
-                    d = _DASH.match(text, hit.start())
-                    if d and d.group("first"):
-                        key_indent = d.end("gap") - hit.start()
-                continue
-            line = text.count("\n", 0, hit.start()) + 1
-            raise LayoutError(f"line {line}: something other than a lead follows the leads")
-    if key_indent is None:
-        key_indent = item_indent + 2
-    blank_between = True
-    if len(starts) > 1:
-        blank_between = any(_blank_before(text, s) for s in starts[1:50])
-    return Layout(text, key.start(), key.end(), rest == "[]", tuple(starts), item_indent, key_indent,
-                  blank_between, newline, bom)
-
-
-def _blank_before(text: str, start: int) -> bool:
-    """Is there a blank line between the previous lead's last line and ``start`` (comments aside)?"""
-    pos = start
-    while pos > 0:
-        prev = text.rfind("\n", 0, pos - 1)
-        line = text[prev + 1:pos]
-        if not line.strip():
-            return True
-        if not line.lstrip().startswith("#"):
-            return False
-        pos = prev + 1
-    return False
 
 
 def item_text(layout: Layout, index: int) -> str:
@@ -412,7 +307,7 @@ _EMPTY_VALUE = re.compile(r"[ \t]*(?:~|null|Null|NULL)?[ \t]*(?:#.*)?$")
 
 def _block_key_indent(block: list[str]) -> int:
     """The column of a lead's keys: after its `- `, or of its first line under a bare `-`."""
-    m = _DASH.match(block[0]) if block else None
+    m = LEAD_DASH.match(block[0]) if block else None
     if m is None:
         raise LayoutError("the lead does not start with `- `")
     if m.group("first"):
@@ -430,7 +325,7 @@ def _top_keys(block: list[str], key_indent: int) -> list[tuple[str, int, str]]:
     out = []
     for i, line in enumerate(block):
         if i == 0:
-            m = _DASH.match(line)
+            m = LEAD_DASH.match(line)
             if not m.group("first"):
                 continue
             body = line[key_indent:]

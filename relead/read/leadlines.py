@@ -1,19 +1,136 @@
-"""Lines of problems in a large leads file, found by scanning its text.
+"""Where each lead is in a leads file's text: the one scan of it.
 
-PyYAML's event walk (:func:`relead.read.yamlparse.locate`) is exact but takes
-seconds on a 100,000-lead file, and a big import can produce thousands of
-warnings. A leads file written as people and relead write it (a block list
-under ``leads:``, each lead starting with ``- `` at one indentation) can be
-read line by line instead. The scan is trusted only when it finds exactly as
-many leads as the parser did; otherwise the caller falls back to the walk.
+A leads file written as people and relead write it (a block list under
+``leads:``, each lead starting with ``-`` at one indentation) can be read line
+by line, far faster than a parser's event walk. :func:`scan` finds the ``leads:``
+key and where each lead's lines start (:class:`Layout`); what it finds is
+trusted only when it holds as many leads as the parser found. It serves three
+callers:
+
+* locating problems: :class:`LeadLines` gives the line of a key of a lead
+  (PyYAML's walk, :func:`relead.read.yamlparse.locate`, is exact but takes seconds
+  on a 100,000-lead file, and a big import can produce thousands of warnings);
+* parsing in several processes: :func:`split_leads` cuts the file into runs of
+  whole leads;
+* editing in place (:mod:`relead.intake.leads_text`): one lead's lines, the end
+  of the list, the file's indentation and spacing.
+
+A file laid out otherwise (flow style, tabs, something after the list) raises
+:class:`LayoutError`: locating falls back to the walk, parsing to one process,
+and an edit is refused with the reason.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from dataclasses import dataclass
 
-__all__ = ["LeadLines", "Runs", "split_leads"]
+__all__ = ["LayoutError", "Layout", "scan", "LEAD_DASH", "LeadLines", "Runs", "split_leads"]
+
+
+class LayoutError(ValueError):
+    """The text is laid out in a way an in-place edit cannot handle (or the edit did not check out)."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where things are in a leads file, as character offsets into ``text`` (the file without a BOM)."""
+
+    text: str
+    key_start: int                # the `leads:` line
+    key_end: int                  # ... and the end of that line (after its newline)
+    flow_empty: bool              # written `leads: []`
+    starts: tuple[int, ...]       # where each lead's `-` line starts
+    item_indent: int              # column of each lead's `-`
+    key_indent: int               # column of the first lead's keys
+    blank_between: bool           # leads are separated by blank lines
+    newline: str
+    bom: bool
+
+    def block(self, index: int) -> tuple[int, int]:
+        """Offsets of lead ``index``: from its `-` line to the next lead's (or the end of the file)."""
+        end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
+        return self.starts[index], end
+
+
+_LEADS_KEY = re.compile(r"leads[ \t]*:(?P<rest>[^\n]*?)\r?(?:\n|$)")
+LEAD_DASH = re.compile(r"(?P<ind> *)-(?P<gap>[ ]+)(?P<first>[^\s#])|(?P<ind2> *)-[ \t]*(?:#.*)?\r?\n?$")
+_FIRST_CONTENT = re.compile(r"^(?P<ind>[ \t]*)(?=[^ \t\r\n#])", re.MULTILINE)
+
+
+def scan(text: str) -> Layout:
+    """Find the ``leads:`` list and where each lead starts; :class:`LayoutError` if it is not a block list.
+
+    Comments and blank lines aside, only lines indented no deeper than the leads' ``-``
+    matter; a document start (``---``) or a directive (``%``) may come before ``leads:``.
+    """
+    bom = text.startswith("\ufeff")
+    if bom:
+        text = text[1:]
+    first_nl = text.find("\n")
+    newline = "\r\n" if first_nl > 0 and text[first_nl - 1] == "\r" else "\n"
+    key = None
+    for m in _FIRST_CONTENT.finditer(text):
+        line_end = text.find("\n", m.start())
+        line = text[m.start(): len(text) if line_end < 0 else line_end + 1]
+        if line.startswith("---") and not line[3:].strip() or line.startswith("%"):
+            continue
+        if m.group("ind"):
+            raise LayoutError(f"line {text.count(chr(10), 0, m.start()) + 1}: expected `leads:` as the first key")
+        key = _LEADS_KEY.match(text, m.start())
+        if not key:
+            raise LayoutError(f"line {text.count(chr(10), 0, m.start()) + 1}: expected `leads:` as the first key")
+        break
+    if key is None:
+        raise LayoutError("the file has no `leads:` key")
+    rest = re.sub(r"(^|[ \t])#.*$", "", key.group("rest")).strip()
+    if rest not in ("", "[]", "~", "null", "Null", "NULL"):
+        raise LayoutError(f"line {text.count(chr(10), 0, key.start()) + 1}: the leads are written in flow style "
+                          "(`leads: [...]`); write one `- id:` block per lead")
+    pos = key.end()
+    # The first content line after `leads:` says how deep the leads are.
+    m = _FIRST_CONTENT.search(text, pos)
+    starts: list[int] = []
+    item_indent, key_indent = 2, None
+    if m is not None:
+        if rest:
+            raise LayoutError(f"line {text.count(chr(10), 0, m.start()) + 1}: more content after `leads: {rest}`")
+        if "\t" in m.group("ind"):
+            raise LayoutError(f"line {text.count(chr(10), 0, m.start()) + 1}: indented with a tab")
+        item_indent = len(m.group("ind"))
+        item = "[ ]{%d}-(?:[ \t]|\r?\n|\r?$)" % item_indent
+        # Two searches for a line start, in C, not a look at every line in Python: the first line
+        # as shallow as the leads' `-` that is not one of them, then those lines.
+        other = re.compile(r"\n(?=[ \t]{0,%d}[^ \t\r\n#])(?!%s)" % (item_indent, item)).search(text, m.start() - 1)
+        if other is not None:
+            line = text.count("\n", 0, other.start() + 1) + 1
+            raise LayoutError(f"line {line}: something other than a lead follows the leads")
+        starts = [hit.start() + 1 for hit in re.compile(r"\n(?=%s)" % item).finditer(text, m.start() - 1)]
+        d = LEAD_DASH.match(text, starts[0])
+        if d and d.group("first"):
+            key_indent = d.end("gap") - starts[0]
+    if key_indent is None:
+        key_indent = item_indent + 2
+    blank_between = True
+    if len(starts) > 1:
+        blank_between = any(_blank_before(text, s) for s in starts[1:50])
+    return Layout(text, key.start(), key.end(), rest == "[]", tuple(starts), item_indent, key_indent,
+                  blank_between, newline, bom)
+
+
+def _blank_before(text: str, start: int) -> bool:
+    """Is there a blank line between the previous lead's last line and ``start`` (comments aside)?"""
+    pos = start
+    while pos > 0:
+        prev = text.rfind("\n", 0, pos - 1)
+        line = text[prev + 1:pos]
+        if not line.strip():
+            return True
+        if not line.lstrip().startswith("#"):
+            return False
+        pos = prev + 1
+    return False
 
 
 class LeadLines:
@@ -26,21 +143,14 @@ class LeadLines:
 
     @classmethod
     def scan(cls, text: str, count: int) -> "LeadLines | None":
-        top = re.search(r"(?m)^leads[ \t]*:[ \t]*(?:#.*)?$", text)
-        if top is None:
+        """The leads' lines, if :func:`scan` finds exactly ``count`` leads (as the parser did)."""
+        try:
+            layout = scan(text)
+        except LayoutError:
             return None
-        first = re.compile(r"\n([ \t]*)- ").search(text, top.end())
-        if first is None:
+        if len(layout.starts) != count:
             return None
-        indent = first.group(1)
-        if re.search(r"\n(?!#)[^\s]", text[top.end():first.start() + 1]):
-            return None
-        item = re.compile("\n" + re.escape(indent) + "- ")
-        starts = [m.start() + 1 + len(indent) for m in item.finditer(text, top.end())]
-        # A line at the top level after the list would end it: don't guess past that.
-        if len(starts) != count or re.search(r"\n[^\s#]", text[top.end():]):
-            return None
-        return cls(text, starts)
+        return cls(layout.text, [at + layout.item_indent for at in layout.starts])
 
     def _line_at(self, offset: int) -> int:
         if self._newlines is None:
@@ -102,28 +212,23 @@ def split_leads(text: str, pieces: int) -> Runs | None:
     """Cut a leads file written the usual way into about ``pieces`` runs of whole leads.
 
     Each run is ``(start, end, first lead's index, leads in it)``: ``text[start:end]`` is
-    whole lines, from the line of a lead's ``- `` to the line before the next run's.
+    whole lines, from the line of a lead's ``-`` to the line before the next run's.
     Parsed after a ``leads:`` line, a run gives the same leads as the whole file, and
-    the caller checks that it holds as many leads as it should (a ``- `` at the item
+    the caller checks that it holds as many leads as it should (a ``-`` at the item
     column inside a quoted text would break that, and the caller then parses whole).
-    None when the file is not of the form :meth:`LeadLines.scan` reads: only comments
-    before ``leads:``, a block list under it, nothing at the top level after it.
+    None when :func:`scan` cannot read the file, or it has no leads.
     """
-    top = re.search(r"(?m)^leads[ \t]*:[ \t]*(?:#.*)?$", text)
-    if top is None or re.search(r"(?m)^(?!#)[^\s]", text[:top.start()]):
+    try:
+        layout = scan(text)
+    except LayoutError:
         return None
-    first = re.compile(r"\n([ \t]*)- ").search(text, top.end())
-    if first is None or re.search(r"\n(?!#)[^\s]", text[top.end():first.start() + 1]):
-        return None
-    if re.compile(r"\n[^\s#]").search(text, top.end()):
-        return None
-    indent = first.group(1)
-    lines = [m.start() + 1 for m in re.compile("\n" + re.escape(indent) + "- ").finditer(text, top.end())]
+    shift = 1 if layout.bom else 0          # the layout's offsets are into the text without it
+    lines = [at + shift for at in layout.starts]
     if not lines:
         return None
     runs = Runs()
     # What LeadLines.scan would find, once the parser has confirmed the count.
-    runs.starts = [at + len(indent) for at in lines]
+    runs.starts = [at + layout.item_indent for at in lines]
     if len(lines) < pieces or pieces < 2:
         runs.append((lines[0], len(text), 0, len(lines)))
         return runs
