@@ -12,6 +12,7 @@ from hypothesis import given, settings, strategies as st
 from relead.intake.leads_text import add_keys, append, emit_lead, emit_scalar, item_text, parse_items
 from relead.read.leadlines import LayoutError, scan
 from relead.read.yamlparse import parse
+from tests.test_leadlines import FILE      # a leads file as people write them
 
 D = dt.date.fromisoformat
 
@@ -108,35 +109,8 @@ def test_any_text_reads_back(name, notes, tag, note, stage):
 
 
 # ---------------------------------------------------------------------------
-# Scanning and editing
+# Editing
 # ---------------------------------------------------------------------------
-
-FILE = """\
-# header comment
-leads:
-
-  # --- group one ---
-
-  - id: a   # first
-    name: A
-    email: a@x.example
-    notes: |
-      # inside the block
-      - not an item
-
-  - id: b
-    company: B
-    reached:
-      new: 2026-01-01
-    touches: 2
-
-  # --- group two ---
-
-  - id: c
-    name: C
-    email:
-"""
-
 
 def _only_added(old: str, new: str) -> list[str]:
     diff = list(difflib.ndiff(old.splitlines(keepends=True), new.splitlines(keepends=True)))
