@@ -2,7 +2,7 @@
 
 Both ``site_builder`` and ``outreach`` build on this package; it does no network
 I/O and writes nothing but ``history/`` records (through :mod:`relead.history`) and
-the leads files (through :mod:`relead.intake.editing`).
+the leads files (through :mod:`relead.intake.splice`).
 
 Its rooms, in the order a lead goes through them (each ``__init__`` says what comes
 in and what goes out):

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from relead.check import check_repository
 from relead.cli import main
 from relead.intake.editing import import_file
-from relead.intake.importing import ImportFailed, parse_amount, read_table
+from relead.intake.csv_table import ImportFailed, read_table
+from relead.intake.values import parse_amount
 from relead.intake.leads_text import item_text, parse_items
 from relead.read.leadlines import scan
 from relead.read.yamlparse import parse
@@ -424,16 +425,16 @@ def test_a_missing_file_is_bad_usage(repo, capsys):
 
 
 def test_a_file_changed_during_the_import_is_not_overwritten(repo, monkeypatch):
-    import relead.intake.editing as editing
-    real = editing._check_leads
+    import relead.intake.splice as splice
+    real = splice._check_leads
 
     def meanwhile(*args, **kw):
         real(*args, **kw)
         with (repo / "leads.yaml").open("a", encoding="utf-8") as fh:
             fh.write("  # someone else's edit\n")
 
-    monkeypatch.setattr(editing, "_check_leads", meanwhile)
-    with pytest.raises(editing.ImportFailed, match="changed while the import ran"):
+    monkeypatch.setattr(splice, "_check_leads", meanwhile)
+    with pytest.raises(splice.ImportFailed, match="changed while the import ran"):
         _import(repo, "hubspot-deals.csv")
     assert (repo / "leads.yaml").read_text(encoding="utf-8").endswith("  # someone else's edit\n")
 
@@ -742,7 +743,7 @@ def test_format_phone_shortcut_gives_what_phonenumbers_gives(region):
     """North American numbers skip phonenumbers.parse in an import; the result is the same."""
     import phonenumbers
 
-    from relead.intake.importing import format_phone
+    from relead.intake.values import format_phone
 
     def slow(text):
         try:
@@ -771,8 +772,8 @@ def test_format_phone_shortcut_gives_what_phonenumbers_gives(region):
 
 def _in_runs(monkeypatch, jobs: int) -> None:
     """Runs of one lead each, over ``jobs`` processes (one: all in this process, one after another)."""
-    import relead.intake.editing as editing
-    monkeypatch.setattr(editing, "_RUN_LEADS", 1)
+    import relead.intake.splice as splice
+    monkeypatch.setattr(splice, "_RUN_LEADS", 1)
     monkeypatch.setenv("RELEAD_JOBS", str(jobs))
 
 
@@ -805,7 +806,7 @@ def test_runs_in_several_processes_refuse_what_one_process_refuses(make_repo, mo
 def test_runs_read_back_as_the_whole_file_does(monkeypatch):
     """A `|+` text keeps the blank line after it: a lead that ends a run reads back as it does in the whole
     file only when the blank line before the next lead is read with it. Runs refuse what the whole refuses."""
-    from relead.intake import editing
+    from relead.intake import splice
     from relead.intake.leads_text import append
     from relead.read.leadlines import scan
     text = "leads:\n  - id: x\n    name: X\n"
@@ -813,10 +814,10 @@ def test_runs_read_back_as_the_whole_file_does(monkeypatch):
     lay = scan(text)
     _in_runs(monkeypatch, 2)
     with pytest.raises(ImportFailed) as whole:
-        editing._check_append(append(lay, new), lay.starts[-1], {"id": "x", "name": "X"}, new, "leads.yaml")
+        splice._check_append(append(lay, new), lay.starts[-1], {"id": "x", "name": "X"}, new, "leads.yaml")
     with pytest.raises(ImportFailed) as runs:
-        editing._append_checked(lay, text, new, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"})
+        splice._append_checked(lay, text, new, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"})
     assert runs.value.problems == whole.value.problems
     fine = [{"id": "a", "name": "A", "notes": "one\ntwo\n"}, {"id": "b", "name": "B"}, {"id": "c", "name": "C"}]
-    body, parsed = editing._append_checked(lay, text, fine, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"})
+    body, parsed = splice._append_checked(lay, text, fine, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"})
     assert body == append(lay, fine) and parsed == fine

@@ -13,8 +13,9 @@ import datetime as dt
 
 from ..model import Sending, Settings
 from ..read.values import did_you_mean, single_line_problem, valid_email
+from .csv_table import ImportFailed
 from .dedupe import Incoming
-from .importing import ImportFailed, clean_email, format_phone
+from .values import clean_email, format_phone
 
 __all__ = ["business_days_after", "capture", "FOLLOW_UP_BUSINESS_DAYS"]
 
