@@ -2,7 +2,7 @@
 
 ``generate(dest, leads=N, history=M)`` writes
 
-* ``content/`` copied from this repository,
+* ``content/`` copied from the project's own copy of the example (``tests/example/``),
 * ``leads.yaml`` in the style of the example file: ids ``lead-000123-first-last``,
   names with accents, companies, quoted US phone numbers in the usual written
   forms (all valid for ``phonenumbers``, all distinct), emails, sources,
@@ -49,6 +49,9 @@ TODAY = dt.date(2026, 11, 22)
 GENERATOR_VERSION = 2
 META_FILE = ".bench.json"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The content every benchmark copies: the project's own copy of the example, not the repository's
+# content/, which a team replaces with its own (or deletes): that changes no figure and breaks no bench.
+EXAMPLE = REPO_ROOT / "tests" / "example"
 
 # ---------------------------------------------------------------------------
 # Vocabulary
@@ -616,7 +619,7 @@ def _load_campaigns(content: Path) -> dict[str, tuple[list[tuple[int, str]], lis
 # ---------------------------------------------------------------------------
 
 def generate(dest: Path | str, *, leads: int, history: int, seed: int = 1, risky: bool = False,
-             today: dt.date = TODAY, source: Path | str = REPO_ROOT) -> dict:
+             today: dt.date = TODAY, source: Path | str = EXAMPLE) -> dict:
     """Write the repository into ``dest`` (emptied first); return what was written."""
     dest, source = Path(dest), Path(source)
     if dest.exists():

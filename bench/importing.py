@@ -13,7 +13,7 @@ rest open; half with a phone; 4% of the rows are people already in the
 leads (same email) and 4% repeat an earlier row (same email), so every path of
 the de-duplication runs. The base repository is :mod:`bench.generate`'s (the
 one ``make bench`` uses, reused when it matches); the import runs on a copy of
-its ``leads.yaml``, with this repository's ``content/`` and hard links to the files of its ``history/``.
+its ``leads.yaml``, with the example's ``content/`` (``tests/example/``) and hard links to the files of its ``history/``.
 """
 
 from __future__ import annotations
@@ -174,12 +174,12 @@ def run(out_dir: Path | str = DEFAULT_OUT, *, leads: int = 100_000, history: int
 
 
 def _fresh_copy(base: Path, work: Path) -> None:
-    """The base repository's leads.yaml, this repository's content/, its history/'s files linked."""
+    """The base repository's leads.yaml, the example's content/, its history/'s files linked."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     shutil.copyfile(base / "leads.yaml", work / "leads.yaml")
-    shutil.copytree(G.REPO_ROOT / "content", work / "content")      # today's settings, with `import:`
+    shutil.copytree(G.EXAMPLE / "content", work / "content")      # today's settings, with `import:`
     if (base / "history").exists():
         # Hard links, not a symlink: relead refuses files that lead outside the repository.
         shutil.copytree(base / "history", work / "history", copy_function=_link_or_copy)

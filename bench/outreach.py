@@ -182,7 +182,8 @@ def _repo(dest: Path, n: int) -> Path:
     """n lost leads, each due one email (and one SMS) today."""
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(REPO_ROOT / "content", dest / "content")
+    from bench.generate import EXAMPLE
+    shutil.copytree(EXAMPLE / "content", dest / "content")
     shutil.copytree(REPO_ROOT / "templates" / "email", dest / "templates" / "email")
     for path in (dest / "content" / "campaigns").glob("*.yaml"):
         path.unlink()

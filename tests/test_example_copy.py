@@ -40,7 +40,8 @@ def _tracked(root):
 def test_the_suite_passes_with_the_root_example_replaced(tmp_path):
     """A copy of the repository whose root example gave way to one lead of a team's own, its
     history deleted and `as_of` removed (as README.md says a team does): the tests that build,
-    check and compare the example still pass there."""
+    check and compare the example, and the benchmarks' smoke tests, still pass there. Then
+    the same with the example's content/ deleted outright."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs the repository's git checkout to list its files")
     clone = tmp_path / "clone"
@@ -56,10 +57,18 @@ def test_the_suite_passes_with_the_root_example_replaced(tmp_path):
     playbook = clone / "content" / "pages" / "playbook.md"
     playbook.parent.mkdir(parents=True, exist_ok=True)
     playbook.write_text("---\ntitle: Our playbook\n---\n# Ours\n", encoding="utf-8")
+    _passes(clone)
+    shutil.rmtree(clone / "content")
+    _passes(clone)
+
+
+def _passes(clone):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
                            "tests/test_golden.py", "tests/test_example_copy.py::"
                            "test_the_copy_is_a_valid_repository_at_its_own_date",
-                           "tests/test_as_of.py::test_check_and_build_run_as_of_the_example_date_and_say_so"],
+                           "tests/test_as_of.py::test_check_and_build_run_as_of_the_example_date_and_say_so",
+                           "tests/test_bench.py::test_generator_is_deterministic",
+                           "tests/test_import.py::test_the_import_benchmark_runs_small"],
                           cwd=clone, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
