@@ -123,15 +123,15 @@ def test_problems_are_the_same_in_one_process_and_in_several(case, tmp_path, wri
 
 
 def _pid_after_work(i: int) -> tuple[int, int]:
-    sum(range(20_000))      # a little work, so that the items outlast the parent's start
+    sum(range(200_000))     # some work (milliseconds), so that the items outlast the pool's start
     return i, os.getpid()
 
 
 def test_a_pool_whose_parent_counts_as_a_worker_runs_what_no_worker_has_started():
-    with relead.jobs.Mapped(_pid_after_work, range(200), jobs=2, workers=1) as mapped:
+    with relead.jobs.Mapped(_pid_after_work, range(100), jobs=2, workers=1) as mapped:
         assert mapped.forked
         results = list(mapped.results())
-    assert [i for i, _ in results] == list(range(200))       # in order, each once
+    assert [i for i, _ in results] == list(range(100))       # in order, each once
     pids = [pid for _, pid in results]
     assert pids[-1] == os.getpid()          # the last item is the parent's: the worker starts at the front
     assert pids[0] != os.getpid()
