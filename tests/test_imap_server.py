@@ -131,3 +131,12 @@ def test_another_user_has_its_own_mailbox(imap):
         assert client.search("ALL") == [uid]
     assert imap.snapshot() == {"INBOX": []}
     assert imap.snapshot("ops@northwind.example") == {"INBOX": [(uid, ())]}
+
+
+@pytest.mark.parametrize("required, outcome", [("1", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_without_dovecot_ci_fails_and_a_laptop_skips(monkeypatch, required, outcome):
+    import tests.imap_server as server
+    monkeypatch.setattr(server, "dovecot_binary", lambda: None)     # as on a machine without the package
+    monkeypatch.setenv("RELEAD_REQUIRE_SERVERS", required)
+    with pytest.raises(outcome, match="dovecot"):
+        server.require_dovecot()

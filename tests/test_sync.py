@@ -18,13 +18,14 @@ import pytest
 
 from outreach.cli import main
 from outreach.config import config_from_env
-from outreach.sync.mail import parse_mail, read_mail, return_date
+from outreach.sync.mail import UnsubscribeBox, parse_mail, read_mail, return_date
 from outreach.sync.match import Touches
 from outreach.sync.sms import keyword
 from relead.check import check_repository
 from relead.history import HEADER, Record
 from tests.inbound_corpus import DEFAULT_VALUES, load_corpus, render, touch_id
-from tests.outreach_helpers import git, history_events, lead_yaml, outreach_repo
+from tests.outreach_helpers import (git, history_events, lead_yaml, outreach_repo, remote_and_clones,
+                                    settings_text)
 from tests.smtp_server import CA, SmtpServer
 from tests.twilio_server import OUR_NUMBER, TwilioServer
 
@@ -57,16 +58,30 @@ def corpus_repo(make_repo):
     return checked.derived.model
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=[s.name for s in SAMPLES])
-def test_each_message_is_classified_and_matched_as_the_manifest_says(make_repo, sample):
-    model = corpus_repo(make_repo)
-    mail = parse_mail(render(sample, **DEFAULT_VALUES))
-    reading = read_mail(mail, unsubscribe_local="unsubscribe")
-    expect = sample.expect
+OWN_BOX = UnsubscribeBox("unsubscribe@northwind.example")
+# No unsubscribe_email of its own: the mailto goes to the From address, where replies go too.
+SHARED_BOX = UnsubscribeBox(DEFAULT_VALUES["our_address"], own=False)
+SHARED_VALUES = {**DEFAULT_VALUES, "unsubscribe_address": DEFAULT_VALUES["reply_address"].replace("+r-", "+")}
+
+
+def classify(model, sample, box=OWN_BOX, values=DEFAULT_VALUES):
+    """(reading, match) of one corpus message, as a sync makes them."""
+    mail = parse_mail(render(sample, **values))
+    reading = read_mail(mail, unsubscribe=box)
     bounce_like = reading.kind in ("bounce", "complaint")
     sender = reading.address if bounce_like and reading.address else mail.sender
     match = Touches(model).mail(ids=mail.thread_ids + reading.returned_ids, recipients=mail.recipients,
-                                sender=sender, domain_too=not bounce_like)
+                                sender=sender, subject=mail.subject, domain_too=not bounce_like)
+    return reading, match
+
+
+@pytest.mark.parametrize("box, values", [(OWN_BOX, DEFAULT_VALUES), (SHARED_BOX, SHARED_VALUES)],
+                         ids=["own-unsubscribe-box", "unsubscribe-box-is-the-from-address"])
+@pytest.mark.parametrize("sample", SAMPLES, ids=[s.name for s in SAMPLES])
+def test_each_message_is_classified_and_matched_as_the_manifest_says(make_repo, sample, box, values):
+    model = corpus_repo(make_repo)
+    reading, match = classify(model, sample, box, values)
+    expect = sample.expect
     if expect["kind"] == "unmatched":
         assert match is None, (reading.kind, match)
         return
@@ -82,6 +97,23 @@ def test_each_message_is_classified_and_matched_as_the_manifest_says(make_repo, 
         assert ">" not in reading.text.splitlines()[0] and "wrote:" not in reading.text
     if expect["match"] == "domain":
         assert match.colleague == DEFAULT_VALUES["colleague_email"]
+
+
+@pytest.mark.parametrize("name", ["unsubscribe-gmail-mailto.eml", "reply-outlook-token.eml", "reply-gmail.eml",
+                                  "ooo-en-gb-subject-only-until.eml"])
+def test_without_plus_addresses_the_mailto_subject_alone_says_unsubscribe(make_repo, name):
+    # plus_addressing: false and no unsubscribe_email: the mailto, the Reply-To and the From are one
+    # address; the subject the mailto asks for ("unsubscribe <touch>") tells an unsubscribe apart.
+    model = corpus_repo(make_repo)
+    ours = DEFAULT_VALUES["our_address"]
+    values = {**DEFAULT_VALUES, "unsubscribe_address": ours, "reply_address": ours}
+    reading, match = classify(model, _sample(name), UnsubscribeBox(ours, own=False), values)
+    kind = _sample(name).expect["kind"]
+    assert reading.kind == kind
+    if kind == "unsubscribe":
+        assert match.how == "token" and match.touch.touch in DEFAULT_VALUES["unsubscribe_subject"]
+    else:
+        assert match is not None and match.lead == "jane-doe-acme"
 
 
 def test_the_corpus_covers_every_kind_and_rule():
@@ -371,3 +403,180 @@ def test_snippets_off_keeps_no_words_of_a_reply(make_repo, imap, monkeypatch, ca
     rows = sync_rows(root)
     assert [(r[1], r[2], r[10]) for r in rows] == [("replied", "jane-lead", "")]
     assert "Thursday" not in (root / "history").joinpath("2026", "12", "2026-12-08.sync.tsv").read_text()
+
+
+# -- the unsubscribe mailbox, ids, paging, the mailbox read headers first -------------------------
+
+def _send_day0(make_repo, monkeypatch, leads: str, *, settings: str | None = None, smtp: SmtpServer | None = None):
+    """A repository with ``leads``, day 0 sent (over ``smtp``, else to files): (root, sent by lead)."""
+    root = outreach_repo(make_repo, leads, campaign=CAMPAIGN, settings=settings, git=True)
+    _env(monkeypatch, {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_SECURITY": "none"} if smtp
+         else {})
+    assert _run(root, DAY0, "2026-12-07T10:00:00-06:00") == 0
+    sent = {}
+    for path in sorted((root / "outbox" / DAY0 / "email").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        sent[msg["To"].addresses[0].addr_spec.split("@")[0]] = msg
+    return root, sent
+
+
+def _sync(root, monkeypatch, *sources, day="2026-12-08") -> int:
+    _env(monkeypatch, *sources)
+    return main(["sync", "--root", str(root), "--today", day, "--now", f"{day}T08:00:00-06:00"])
+
+
+def test_replies_to_an_unsubscribe_mailbox_that_is_also_the_owners_are_replies(make_repo, imap, monkeypatch,
+                                                                               capsys):
+    # No unsubscribe_email and the From is an owner's address: the mailto (sam+<touch>@), the
+    # Reply-To (sam+r-<touch>@) and a plain mail to sam@ land in one mailbox. Only the mailto's
+    # own address unsubscribes; the reply and the out-of-office are what they are.
+    settings = settings_text().replace("  unsubscribe_email: unsubscribe@northwind.example\n", "") \
+        .replace("  email: hello@northwind.example\n", "  email: sam@northwind.example\n")
+    assert "unsubscribe_email" not in settings.split("sender:")[1].split("\n\n")[0]
+    leads = "leads:\n" + "".join(lead_yaml(i, id=f"{who}-lead", email=f"{who}@{who}co.example")
+                                 for i, who in enumerate(("jane", "olaf", "uma"), 1))
+    root, sent = _send_day0(make_repo, monkeypatch, leads, settings=settings)
+    assert sent["uma"]["Reply-To"].addresses[0].addr_spec.startswith("sam+r-")
+    assert "mailto:sam+" in sent["uma"]["List-Unsubscribe"]
+    for who, name in (("jane", "reply-gmail.eml"), ("olaf", "ooo-en-gb-subject-only-until.eml"),
+                      ("uma", "unsubscribe-gmail-mailto.eml")):
+        imap.append(render(_sample(name), **_values(sent[who], who)))
+    assert _sync(root, monkeypatch, imap.env("none"), {"ALLOW_PLAINTEXT_AUTH": "1"}) == 0
+    assert "sync 2026-12-08: 1 reply, 1 out of office, 1 unsubscribe, 0 unmatched" in capsys.readouterr().out
+    assert sorted((r[2], r[1], r[6]) for r in sync_rows(root)) == [
+        ("jane-lead", "replied", "email"), ("olaf-lead", "auto_reply", "email"), ("uma-lead", "opted_out", "email")]
+
+
+def test_a_message_without_message_id_or_in_two_copies_is_recorded_once(make_repo, imap, monkeypatch, capsys):
+    leads = "leads:\n" + "".join(lead_yaml(i, id=f"{who}-lead", email=f"{who}@{who}co.example")
+                                 for i, who in enumerate(("jane", "olaf"), 1))
+    root, sent = _send_day0(make_repo, monkeypatch, leads)
+    reply = render(_sample("reply-gmail.eml"), **_values(sent["jane"], "jane"))
+    imap.append(reply)
+    imap.append(reply)                      # the same message twice (a filter copied it)
+    away = render(_sample("ooo-en-gb-subject-only-until.eml"), **_values(sent["olaf"], "olaf"))
+    away = re.sub(rb"(?im)^Message-ID:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*", b"", away, count=1)
+    assert b"message-id" not in away.lower()
+    imap.append(away)
+    for _ in range(2):
+        assert _sync(root, monkeypatch, imap.env("none"), {"ALLOW_PLAINTEXT_AUTH": "1"}) == 0
+    out = capsys.readouterr().out
+    assert "sync 2026-12-08: 1 reply, 1 out of office, 0 unmatched" in out
+    assert "sync 2026-12-08: 0 replies, 0 unmatched" in out
+    rows = sync_rows(root)
+    assert sorted((r[2], r[1]) for r in rows) == [("jane-lead", "replied"), ("olaf-lead", "auto_reply")]
+    assert next(r[9] for r in rows if r[1] == "auto_reply").endswith("@no-message-id.invalid>")
+
+
+SES_ANSWER = "Ok 010001939204a7c5-5b8e1d4c-7a2f-4e6b-9c3d-1f0a8e7b6c5d-000000"
+
+
+def test_a_reply_to_the_id_the_relay_gave_our_email_finds_the_lead(make_repo, imap, monkeypatch, capsys):
+    # The relay (Amazon SES) answers DATA with its own id and rewrites our Message-ID; the lead
+    # answers from another address (no sender match), to our plain address (no token).
+    leads = "leads:\n" + lead_yaml(1, id="jane-lead", email="jane@janeco.example")
+    with SmtpServer(faults=lambda stage: f"250 {SES_ANSWER}" if stage == "DATA" else None) as smtp:
+        root, _ = _send_day0(make_repo, monkeypatch, leads, smtp=smtp)
+    sent = [r for r in history_events(root) if r[1] == "sent" and r[6] == "email"]
+    assert [r[10] for r in sent] == [f"relay {SES_ANSWER.split()[1]}"]
+    values = {**DEFAULT_VALUES, "lead_email": "jane.private@gmail.com",
+              "relay_message_id": f"<{SES_ANSWER.split()[1]}@email.amazonses.com>"}
+    imap.append(render(_sample("reply-relay-id.eml"), **values))
+    assert _sync(root, monkeypatch, imap.env("none"), {"ALLOW_PLAINTEXT_AUTH": "1"}) == 0
+    assert "sync 2026-12-08: 1 reply, 0 unmatched" in capsys.readouterr().out
+    [row] = sync_rows(root)
+    assert (row[1], row[2], row[8]) == ("replied", "jane-lead", sent[0][8]) and row[10].startswith("Sounds good")
+
+
+def test_texts_are_read_through_every_page_from_the_day_before_the_last_sync(make_repo, monkeypatch):
+    from outreach.sync.sms import read_texts
+    with TwilioServer() as twilio:
+        at = dt.datetime(2026, 12, 8, 14, 0, tzinfo=dt.timezone.utc)
+        sids = {twilio.inbound(f"+1312555{2000 + i:04d}", f"text {i}", date_sent=at + dt.timedelta(seconds=i))
+                for i in range(450)}
+        twilio.inbound("+13125552999", "too early", date_sent=dt.datetime(2026, 12, 6, 23, 59, tzinfo=dt.timezone.utc))
+        _env(monkeypatch, twilio.env())
+        config = config_from_env(root=make_repo("leads: []\n")).twilio
+        got = read_texts(config, dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc))
+        assert {t.sid for t in got} == sids and len(got) == 450
+        assert [t.body for t in got[:2]] == ["text 0", "text 1"]            # oldest first
+        assert twilio.list_requests == 3                                     # 200 + 200 + 50, by next_page_uri
+        assert twilio.list_queries[0]["DateSent>"] == "2026-12-07T00:00:00Z"
+
+
+def test_the_mailbox_is_read_headers_first_and_only_since_the_day(imap):
+    from outreach.config import ImapConfig
+    from outreach.sync.imap import read_mailbox
+    base = render(_sample("unmatched-newsletter.eml"), **DEFAULT_VALUES)
+
+    def message(subject: str, date: str) -> bytes:
+        out = re.sub(rb"(?im)^Subject:[^\r\n]*", b"Subject: " + subject.encode(), base, count=1)
+        out = re.sub(rb"(?im)^Date:[^\r\n]*", b"Date: " + date.encode(), out, count=1)
+        return re.sub(rb"(?im)^Message-ID:[^\r\n]*", f"Message-ID: <{subject}@news.example>".encode(), out, count=1)
+
+    old = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.timezone.utc)
+    imap.append(message("wanted", "Mon, 7 Dec 2026 10:00:00 +0000"))
+    imap.append(message("headers-only", "Mon, 7 Dec 2026 10:05:00 +0000"))
+    imap.append(message("written-today-arrived-late", "Mon, 7 Dec 2026 10:10:00 +0000"), date=old)
+    imap.append(message("too-old", "Thu, 1 Oct 2026 12:00:00 +0000"), date=old)
+    imap.append(message("read-before", "Mon, 7 Dec 2026 10:15:00 +0000"))
+    config = ImapConfig(imap.host, imap.port, imap.user, imap.password, security="none")
+    got = {str(f.headers["Subject"]): f.raw for f in read_mailbox(
+        config, dt.date(2026, 12, 6), skip=lambda h: str(h["Subject"]) == "read-before",
+        candidate=lambda h: str(h["Subject"]).startswith(("wanted", "written")))}
+    assert set(got) == {"wanted", "headers-only", "written-today-arrived-late"}
+    assert got["headers-only"] is None
+    assert got["wanted"].startswith(b"Return-Path") or b"Subject: wanted" in got["wanted"]
+    assert b"</html>" in got["wanted"].lower() and b"</html>" in got["written-today-arrived-late"].lower()
+
+
+def test_dry_run_records_nothing_and_no_commit_commits_nothing(make_repo, imap, monkeypatch, capsys):
+    leads = "leads:\n" + lead_yaml(1, id="jane-lead", email="jane@janeco.example")
+    root, sent = _send_day0(make_repo, monkeypatch, leads)
+    imap.append(render(_sample("reply-gmail.eml"), **_values(sent["jane"], "jane")))
+    head = git(root, "rev-parse", "HEAD")
+    _env(monkeypatch, imap.env("none"), {"ALLOW_PLAINTEXT_AUTH": "1"})
+    argv = ["sync", "--root", str(root), "--today", "2026-12-08", "--now", "2026-12-08T08:00:00-06:00"]
+    assert main([*argv, "--dry-run"]) == 0
+    assert "sync 2026-12-08: 1 reply, 0 unmatched" in capsys.readouterr().out
+    assert sync_rows(root) == [] and git(root, "rev-parse", "HEAD") == head
+    assert main([*argv, "--no-commit"]) == 0
+    assert [r[1] for r in sync_rows(root)] == ["replied"]
+    assert git(root, "rev-parse", "HEAD") == head and "history/" in git(root, "status", "--porcelain", "-uall")
+
+
+def test_push_brings_the_checkout_up_to_date_and_pushes_the_sync(make_repo, imap, monkeypatch, capsys, tmp_path):
+    leads = "leads:\n" + lead_yaml(1, id="jane-lead", email="jane@janeco.example")
+    origin, sent = _send_day0(make_repo, monkeypatch, leads)
+    bare, (runner, person) = remote_and_clones(origin, tmp_path, ["runner", "person"])
+    (person / "notes.txt").write_text("a person's commit the runner has not seen\n", encoding="utf-8")
+    git(person, "add", "notes.txt")
+    git(person, "commit", "-q", "-m", "a person's edit")
+    git(person, "push", "-q", "origin", "main")
+    imap.append(render(_sample("reply-gmail.eml"), **_values(sent["jane"], "jane")))
+    _env(monkeypatch, imap.env("none"), {"ALLOW_PLAINTEXT_AUTH": "1"})
+    assert main(["sync", "--root", str(runner), "--today", "2026-12-08", "--now", "2026-12-08T08:00:00-06:00",
+                 "--push"]) == 0
+    assert "pushed to" in capsys.readouterr().out
+    log = git(runner, "--git-dir", str(bare), "log", "--format=%s", "main").splitlines()
+    assert log[:2] == ["sync 2026-12-08: 1 reply, 0 unmatched", "a person's edit"]
+
+
+def test_a_stop_from_a_number_two_leads_share_opts_the_number_out_for_both(make_repo, monkeypatch, capsys):
+    shared = '"+1 312 555 0777"'
+    leads = "leads:\n" + "".join(lead_yaml(i, id=f"{who}-lead", email=f"{who}@{who}co.example", phone=shared)
+                                 for i, who in enumerate(("ann", "bob"), 1)) \
+        + lead_yaml(3, id="cy-lead", email="cy@cyco.example", phone='"+1 312 555 0778"')
+    root = outreach_repo(make_repo, leads, campaign=CAMPAIGN, git=True)
+    at = dt.datetime(2026, 12, 8, 14, 0, tzinfo=dt.timezone.utc)
+    with TwilioServer() as twilio:
+        twilio.inbound("+13125550777", "Sounds good, call us", date_sent=at)     # whose? not ours to guess
+        twilio.inbound("+13125550777", "Stop please", date_sent=at + dt.timedelta(minutes=1))
+        twilio.inbound("+13125550778", "Cancel", date_sent=at)
+        assert _sync(root, monkeypatch, twilio.env()) == 0
+    out = capsys.readouterr().out
+    assert "SMS from +13125550777: Sounds good, call us" in out
+    assert sorted((r[2], r[1], r[6]) for r in sync_rows(root)) == [
+        ("ann-lead", "opted_out", "sms"), ("bob-lead", "opted_out", "sms"), ("cy-lead", "opted_out", "sms")]
+    states = check_repository(root, today=dt.date(2026, 12, 9)).derived.states
+    assert all(states[f"{who}-lead"].closed["sms"].event == "opted_out" for who in ("ann", "bob", "cy"))

@@ -9,8 +9,9 @@ Classified in this order, the first that fits wins:
    ``soft``: 4.x.x, 5.2.2 and a delay; ``block``: 5.7.x, a block against the sender
    (a spam list, a policy), which says nothing about the address;
 2. **complaint**: an abuse report (ARF, RFC 5965: ``report-type=feedback-report``);
-3. **unsubscribe**: sent to our unsubscribe address (the List-Unsubscribe mailto), or
-   a reply whose whole new text asks to be unsubscribed;
+3. **unsubscribe**: sent to our unsubscribe address (the List-Unsubscribe mailto; see
+   :class:`UnsubscribeBox`), with the subject that mailto asks for, or a reply whose whole
+   new text asks to be unsubscribed;
 4. **auto_reply**: RFC 3834 ``Auto-Submitted``, ``X-Autoreply``, ``X-Autorespond``,
    ``Precedence: auto_reply|bulk|junk``, or an out-of-office subject in English,
    German, French or Spanish; the return date is read from its text when it gives one;
@@ -23,6 +24,7 @@ Everything here is a pure function of the message's bytes and the day it came.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
 from dataclasses import dataclass
@@ -33,7 +35,8 @@ from email.utils import getaddresses, parsedate_to_datetime
 from flufl.bounce import all_failures
 from mailparser_reply import EmailReplyParser
 
-__all__ = ["Mail", "Reading", "parse_mail", "read_mail", "return_date", "new_text", "KINDS"]
+__all__ = ["Mail", "Reading", "UnsubscribeBox", "parse_mail", "read_mail", "return_date", "new_text",
+           "KINDS", "UNSUBSCRIBE_SUBJECT", "inbound_id"]
 
 KINDS = ("bounce", "complaint", "unsubscribe", "auto_reply", "reply")
 _LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl"]
@@ -49,6 +52,9 @@ _AUTO_SUBJECT = re.compile(
     r"on (vacation|holiday|leave)|away from (the )?office|abwesenheit(snotiz)?|automatische antwort|"
     r"nicht im b(ü|ue)ro|r(é|e)ponse automatique|absence|absent|message d'absence|"
     r"respuesta autom(á|a)tica|fuera de la oficina|ausente|fuera de oficina)\b", re.I)
+# The subject our List-Unsubscribe mailto asks for (outreach.mime.list_unsubscribe), the touch in it.
+UNSUBSCRIBE_SUBJECT = re.compile(r"^\s*unsubscribe\s+([0-9a-f]{20})\s*$", re.I)
+_TOUCH_TAG = re.compile(r"[0-9a-f]{20}")
 _UNSUBSCRIBE_ONLY = re.compile(
     r"^\W*(please\W+)?(unsubscribe|remove)(\W+me)?(\W+from\W+(your|this|the)(\W+mailing)?\W+list)?"
     r"(\W+please)?\W*$|^\W*(bitte\W+)?abmelden\W*$|^\W*(se\W+)?d(é|e)sabonner\W*$|"
@@ -82,6 +88,25 @@ class Reading:
     text: str = ""                        # a person's new text: quotes and signature stripped
 
 
+@dataclass(frozen=True)
+class UnsubscribeBox:
+    """Our List-Unsubscribe mailbox (``sender.unsubscribe_email``, else ``sender.email``), and
+    whether it is one of its own. When it is not, replies land there too (``hello+r-<touch>@``,
+    or bare): only the mailto's own plus address (``hello+<touch>@``) or its subject says
+    unsubscribe, or every reply would close the lead's email."""
+
+    address: str                # lower-cased
+    own: bool = True
+
+    def takes(self, recipient: str) -> bool:
+        local, _, domain = recipient.lower().rpartition("@")
+        base, plus, tag = local.partition("+")
+        mine, _, my_domain = self.address.rpartition("@")
+        if (base, domain) != (mine, my_domain):
+            return False
+        return self.own or bool(plus and _TOUCH_TAG.fullmatch(tag))
+
+
 def parse_mail(raw: bytes) -> Mail:
     msg = message_from_bytes(raw, policy=policy.default)
     ids = tuple(_MSGID.findall(" ".join(str(msg.get(h, "")) for h in ("In-Reply-To", "References"))))
@@ -93,9 +118,18 @@ def parse_mail(raw: bytes) -> Mail:
             sent_at = sent_at.replace(tzinfo=dt.timezone.utc)
     except (TypeError, ValueError):
         sent_at = None
-    mid = _MSGID.search(str(msg.get("Message-ID", "")))
-    return Mail(mid.group(0) if mid else "", _address(msg, "From"), recipients, str(msg.get("Subject", "")),
-                sent_at, ids, msg)
+    return Mail(inbound_id(msg), _address(msg, "From"), recipients, str(msg.get("Subject", "")), sent_at, ids, msg)
+
+
+def inbound_id(msg: Message) -> str:
+    """The message's Message-ID, with angle brackets. A message without one (some autoresponders
+    and mailer daemons send none) gets one made of its Date, From, To and Subject: the same from
+    its headers alone as from the whole message, so a second sync still finds it recorded."""
+    found = _MSGID.search(str(msg.get("Message-ID", "")))
+    if found:
+        return found.group(0)
+    key = "\n".join(" ".join(str(msg.get(h, "")).split()) for h in ("Date", "From", "To", "Subject"))
+    return f"<{hashlib.blake2b(key.encode('utf-8', 'replace'), digest_size=10).hexdigest()}@no-message-id.invalid>"
 
 
 def _address(msg: Message, header: str) -> str:
@@ -103,9 +137,8 @@ def _address(msg: Message, header: str) -> str:
     return found[0][1].lower() if found and found[0][1] else ""
 
 
-def read_mail(mail: Mail, *, unsubscribe_local: str) -> Reading:
-    """Classify ``mail``; ``unsubscribe_local`` is the local part of our unsubscribe address
-    (a message sent to it, plus address or not, is an unsubscribe)."""
+def read_mail(mail: Mail, *, unsubscribe: UnsubscribeBox) -> Reading:
+    """Classify ``mail``; ``unsubscribe`` is our List-Unsubscribe mailbox."""
     msg = mail.message
     report = msg.get_content_type() == "multipart/report" and msg.get_param("report-type", "").lower()
     if report == "delivery-status" or _looks_bounced(mail):
@@ -114,7 +147,7 @@ def read_mail(mail: Mail, *, unsubscribe_local: str) -> Reading:
             return reading
     if report == "feedback-report":
         return _complaint(msg)
-    if any(a.split("@")[0].split("+")[0] == unsubscribe_local for a in mail.recipients):
+    if any(unsubscribe.takes(a) for a in mail.recipients) or UNSUBSCRIBE_SUBJECT.match(mail.subject):
         return Reading("unsubscribe")
     day = (mail.sent_at or dt.datetime.now(dt.timezone.utc)).date()
     if _automatic(msg, mail.subject):

@@ -5,7 +5,9 @@ The order (the first rule that finds one wins):
 1. ``message_id``: one of our Message-IDs (``<touch.relead@domain>``, derived from the touch
    id) in In-Reply-To or References, or in the message a bounce or complaint returns;
 2. ``token``: our token in an address the message was sent to: the plus address of our
-   Reply-To (``sales+r-<touch>@``) or of our unsubscribe mailbox (``unsubscribe+<touch>@``);
+   Reply-To (``sales+r-<touch>@``) or of our unsubscribe mailbox (``unsubscribe+<touch>@``),
+   or in the subject our unsubscribe mailto asks for (``unsubscribe <touch>``: the one token
+   left without plus addressing);
 3. ``provider_id``: the id a relay gave our email instead of ours (Amazon SES rewrites
    Message-IDs), recorded with the `sent` record as ``relay <id>``;
 4. ``sender``: the From address (for a bounce, the address that failed) is one lead's; the
@@ -14,7 +16,8 @@ The order (the first rule that finds one wins):
    a reply from a colleague.
 
 An address or a domain that several leads share matches nothing: unmatched mail is listed
-for a person, never recorded against a lead. SMS match on the number the same way.
+for a person, never recorded against a lead. SMS match on the number the same way, except
+a STOP or START: it opts the number out (or in) for every lead that has it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 
 from relead.history import SYNC_RECORDED, Record
 from relead.model import Model
+
+from .mail import UNSUBSCRIBE_SUBJECT
 
 __all__ = ["Match", "Touches", "FREE_MAIL"]
 
@@ -90,12 +95,12 @@ class Touches:
 
     # -- email ----------------------------------------------------------------------------------
 
-    def mail(self, *, ids: tuple[str, ...], recipients: tuple[str, ...], sender: str,
+    def mail(self, *, ids: tuple[str, ...], recipients: tuple[str, ...], sender: str, subject: str = "",
              domain_too: bool = True) -> Match | None:
         """The touch an email answers: by our ids, our tokens, a relay's ids, then the address that
         wrote (or failed), then (``domain_too``) that address's company."""
         for rule in (self._by_our_id, self._by_token, self._by_relay_id):
-            found = rule(ids, recipients)
+            found = rule(ids, recipients, subject)
             if found is not None:
                 return found
         found = self._one(self.by_email.get(sender, ()), "email", "sender")
@@ -109,21 +114,22 @@ class Touches:
         rec = self.touches.get(touch)
         return Match(rec.lead, rec, how) if rec is not None else None
 
-    def _by_our_id(self, ids, _recipients) -> Match | None:
+    def _by_our_id(self, ids, _recipients, _subject) -> Match | None:
         for mid in ids:
             m = _OUR_ID.match(mid)
             if m and (found := self._touch(m.group(1).lower(), "message_id")) is not None:
                 return found
         return None
 
-    def _by_token(self, _ids, recipients) -> Match | None:
+    def _by_token(self, _ids, recipients, subject) -> Match | None:
         for address in recipients:
             m = _TOKEN.search(address)
             if m and (found := self._touch(m.group(1).lower(), "token")) is not None:
                 return found
-        return None
+        m = UNSUBSCRIBE_SUBJECT.match(subject)
+        return self._touch(m.group(1).lower(), "token") if m else None
 
-    def _by_relay_id(self, ids, _recipients) -> Match | None:
+    def _by_relay_id(self, ids, _recipients, _subject) -> Match | None:
         for mid in ids:
             m = _ID_LOCAL.match(mid)
             touch = self.relay.get(m.group(1).lower()) if m else None
@@ -142,3 +148,7 @@ class Touches:
     def text(self, number: str) -> Match | None:
         """The lead a text came from (the latest SMS to it), when exactly one lead has the number."""
         return self._one(self.by_phone.get(number, ()), "sms", "sender")
+
+    def number(self, number: str) -> list[Match]:
+        """Every lead with the number: a STOP or START is about the number, whoever of them sent it."""
+        return [Match(lead, self.latest.get((lead, "sms")), "sender") for lead in self.by_phone.get(number, ())]

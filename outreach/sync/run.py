@@ -30,6 +30,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from email.message import Message
+from email.utils import getaddresses
 from pathlib import Path
 
 from relead.history import HistoryWriter, Record
@@ -39,11 +40,11 @@ from relead.derive.state import PAUSE_DAYS
 
 from ..config import Config
 from .imap import SyncSourceError, read_mailbox
-from .mail import Reading, parse_mail, read_mail
+from .mail import UNSUBSCRIBE_SUBJECT, Reading, UnsubscribeBox, inbound_id, parse_mail, read_mail
 from .match import Match, Touches
 from .sms import keyword, read_texts
 
-__all__ = ["SyncResult", "sync", "WRITER", "last_synced", "SNIPPET"]
+__all__ = ["SyncResult", "sync", "WRITER", "last_synced", "SNIPPET", "unsubscribe_box"]
 
 WRITER = "sync"
 SNIPPET = 160
@@ -96,21 +97,23 @@ def sync(model: Model, *, root: Path | str, config: Config, today: dt.date, now:
     unmatched: list[str] = []
     errors: list[str] = []
     sources: list[str] = []
-    unsubscribe_local = (settings.sender.unsubscribe_email or settings.sender.email).split("@")[0].lower()
+    box = unsubscribe_box(model)
 
     for mailbox in config.imap:
         sources.append(mailbox.describe())
         try:
-            for item in read_mailbox(mailbox, since, skip=lambda h: _mid(h) in index.known,
-                                     candidate=lambda h: _candidate(h, index, unsubscribe_local)):
+            for item in read_mailbox(mailbox, since, skip=lambda h: inbound_id(h) in index.known,
+                                     candidate=lambda h: _candidate(h, index, box)):
                 if item.raw is None:
                     unmatched.append(_line(item.headers))
                     continue
                 mail = parse_mail(item.raw)
-                reading = read_mail(mail, unsubscribe_local=unsubscribe_local)
+                if mail.message_id in index.known:      # a second copy (another folder, a filter)
+                    continue
+                reading = read_mail(mail, unsubscribe=box)
                 ids = mail.thread_ids + reading.returned_ids
                 sender = reading.address if reading.kind in ("bounce", "complaint") and reading.address else mail.sender
-                match = index.mail(ids=ids, recipients=mail.recipients, sender=sender,
+                match = index.mail(ids=ids, recipients=mail.recipients, sender=sender, subject=mail.subject,
                                    domain_too=reading.kind not in ("bounce", "complaint"))
                 if match is None:
                     unmatched.append(_line(item.headers, reading.kind))
@@ -127,13 +130,14 @@ def sync(model: Model, *, root: Path | str, config: Config, today: dt.date, now:
             for text in read_texts(config.twilio, since_at):
                 if text.sid in index.known:
                     continue
-                match = index.text(text.sender)
                 kind = keyword(text.body)
-                if match is None:
+                match = index.text(text.sender)
+                matches = index.number(text.sender) if kind in ("stop", "start") else [match] if match else []
+                if not matches:
                     unmatched.append(f"SMS from {text.sender}: {_clip(text.body, 60)}")
                     continue
                 index.known.add(text.sid)
-                found.append((text.sent_at, kind, match, None, text.sid, text.body))
+                found.extend((text.sent_at, kind, m, None, text.sid, text.body) for m in matches)
         except SyncSourceError as exc:
             errors.append(f"texts: {exc}")
 
@@ -151,15 +155,25 @@ def sync(model: Model, *, root: Path | str, config: Config, today: dt.date, now:
     return SyncResult(day, tuple(records), counts, tuple(unmatched), tuple(errors), tuple(sources))
 
 
-def _mid(headers: Message) -> str:
-    return str(headers.get("Message-ID", "")).strip()
+def unsubscribe_box(model: Model) -> UnsubscribeBox:
+    """Our List-Unsubscribe mailbox; one of its own unless replies may go there too (it is the
+    From, the Reply-To or a team member's address)."""
+    sender = model.settings.sender
+    address = (sender.unsubscribe_email or sender.email).lower()
+    shared = {a.lower() for a in (sender.email, sender.reply_to or "")} \
+        | {m.email.lower() for m in model.settings.team.values() if m.email}
+    return UnsubscribeBox(address, own=bool(sender.unsubscribe_email) and address not in shared)
 
 
-def _candidate(headers: Message, index: Touches, unsubscribe_local: str) -> bool:
+def _candidate(headers: Message, index: Touches, box: UnsubscribeBox) -> bool:
     """Whether a message may be ours, from its headers alone: worth fetching whole."""
     thread = " ".join(str(headers.get(h, "")) for h in ("In-Reply-To", "References", "To", "Cc", "Delivered-To",
                                                             "X-Original-To")).lower()
-    if _OUR_HINTS.search(thread) or f"{unsubscribe_local}+" in thread or f"{unsubscribe_local}@" in thread:
+    if _OUR_HINTS.search(thread) or UNSUBSCRIBE_SUBJECT.match(str(headers.get("Subject", ""))):
+        return True
+    sent_to = getaddresses([str(v) for h in ("To", "Cc", "Delivered-To", "X-Original-To")
+                            for v in headers.get_all(h, [])])
+    if any(box.takes(a) for _n, a in sent_to if a):
         return True
     if any(rid in index.relay for rid in re.findall(r"<([^@<>\s]+)@", thread)):
         return True
