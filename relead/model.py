@@ -232,7 +232,7 @@ class Variant:
 class OutcomeRule:
     stage: str | None = None
     then: str | None = None
-    after_days: int | None = None       # the cool-off before `then` (default HANDOFF_DAYS)
+    after_days: int | None = None       # the cool-off before `then` (default relead.derive.plan.REST_DAYS)
     review_after_days: int | None = None
 
 

@@ -1,4 +1,4 @@
-"""The planner, day by day: 30-day simulations of the example campaigns with responses injected.
+"""The planner, day by day: 120-day simulations of the example campaigns with responses injected.
 
 A small repository is loaded once; then, for each day, the desk does what the
 daily run does (plan, record enrolments and skips, "send" every touch that the
@@ -253,6 +253,23 @@ def test_a_state_with_stricter_sms_hours_gets_them(make_repo):
     assert sms_hours(boston, at, sending).send
 
 
+def test_a_countrys_sms_hours_and_a_state_inside_it():
+    """A country's hours (sms_hours_by_region: de) apply to its numbers; a state's win over its country's."""
+    from outreach.compliance import sms_window
+    from relead.model import Lead, Sending, Window
+    sending = Sending(sms_hours_by_region={"de": Window(dt.time(9), dt.time(20)),
+                                           "us": Window(dt.time(8), dt.time(21)),
+                                           "us-fl": Window(dt.time(8), dt.time(20))})
+    berlin = Lead("d", "leads.yaml", 0, phone="+4930901820")
+    miami = Lead("m", "leads.yaml", 0, phone="+13055550123")
+    boston = Lead("b", "leads.yaml", 0, phone="+16175550123")
+    paris = Lead("p", "leads.yaml", 0, phone="+33142685300")
+    assert sms_window(berlin, sending) == Window(dt.time(9), dt.time(20))
+    assert sms_window(miami, sending) == Window(dt.time(8), dt.time(20))
+    assert sms_window(boston, sending) == Window(dt.time(8), dt.time(21))
+    assert sms_window(paris, sending) == sending.sms_hours            # no rule for France: the default
+
+
 @pytest.mark.parametrize("recycle_on, campaigns", [
     ("2026-11-20", ["hot-reactivation"]),   # the recycle date came after they answered: again
     (None, []),                             # they answered last time: a person took it from there
@@ -304,3 +321,31 @@ def test_a_resting_lead_shows_when_it_goes_on(make_repo, responses, expected):
     model = d._model()
     states = derive_states(model)
     assert next_action(states["lead-0001"], model.campaigns, D("2026-12-22")) == expected
+
+
+def test_each_outcome_gives_its_own_rest(make_repo):
+    """`after_days` per outcome: 30 days after a no, 17 after the break-up, instead of 90."""
+    from tests.paths import EXAMPLE
+    camp = (EXAMPLE / "content" / "campaigns" / "hot-reactivation.yaml").read_text(encoding="utf-8")
+    for old, new in (("not_interested: {then: nurture}", "not_interested: {then: nurture, after_days: 30}"),
+                     ("no_response:    {then: nurture}", "no_response:    {then: nurture, after_days: 17}")):
+        assert old in camp
+        camp = camp.replace(old, new)
+    files = {"content/campaigns/hot-reactivation.yaml": camp}
+    said_no = Desk(_repo_with(make_repo, lead_yaml(1, **HOT), files))
+    said_no.simulate(DAYS, {"2026-11-24": [("lead-0001", "not_interested")]})
+    assert said_no.timeline("lead-0001") == HOT_TIMELINE[:1] + [("2026-12-24", "email", 0, "nurture")]
+    silent = Desk(_repo_with(make_repo, lead_yaml(1, **HOT), files)).simulate(DAYS)
+    assert silent.timeline("lead-0001") == HOT_TIMELINE[:5] + [("2026-12-31", "email", 0, "nurture")]
+
+
+def test_out_of_scope_keeps_its_review_date_and_hands_nothing_over(make_repo):
+    """Out of scope is no rest before a hand-off: the lead is dead, nothing is sent in 120 days,
+    and its next action is the review a year on (the campaign's review_after_days: 365)."""
+    from relead.derive.hygiene import next_action
+    d = desk(make_repo, lead_yaml(1, **HOT)).simulate(DAYS, {"2026-11-24": [("lead-0001", "out_of_scope")]})
+    assert d.timeline("lead-0001") == HOT_TIMELINE[:1]
+    model = d._model()
+    state = derive_states(model)["lead-0001"]
+    assert state.status == "dead"
+    assert next_action(state, model.campaigns, D("2027-03-22")) == "out of scope (review 2027-11-24)"

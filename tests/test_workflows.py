@@ -109,7 +109,9 @@ def test_published_dashboard():
 def test_scheduled_outreach():
     doc = _load(ROOT / ".github" / "workflows" / "outreach.yml")
     on = doc["on"]
-    assert on["schedule"][0]["cron"]
+    # hourly on every day: each run sends only what is due and inside the recipient's hours now
+    cron = on["schedule"][0]["cron"].split()
+    assert cron[0].isdigit() and _cron_hours(cron[1]) == list(range(24)) and cron[2:] == ["*", "*", "*"]
     mode = on["workflow_dispatch"]["inputs"]["mode"]
     assert {"review", "direct"} <= set(mode["options"]) and mode["default"] == "review"
     assert doc["concurrency"] == {"group": "outreach", "cancel-in-progress": False}
