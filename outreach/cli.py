@@ -132,7 +132,7 @@ def _queue(args, checked) -> tuple[Queue, Path]:
     day = checked.today.isoformat()
     path = queue_path(args.root, day)
     if path.exists():
-        queue = read_queue(path)
+        queue = read_queue(path, args.root)
         if queue.day != day:
             raise QueueError(f"{path} is the queue for {queue.day}, not {day}")
         return queue, path

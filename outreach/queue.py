@@ -21,6 +21,7 @@ import yaml
 from relead.history import touch_id
 from relead.model import Model
 from relead.derive.plan import DayPlan, Enrolment, Skip, Stop, Touch
+from relead.read.safepath import OUTSIDE_FIX, outside
 
 from .errors import QueueError, RenderError
 from .mime import message_id
@@ -244,9 +245,13 @@ def _fields(cls, raw, where: str):
     return cls(**out)
 
 
-def read_queue(path: Path | str) -> Queue:
-    """Read and check a queue file; any problem is a :class:`QueueError` naming the file."""
+def read_queue(path: Path | str, root: Path | str | None = None) -> Queue:
+    """Read and check a queue file; any problem is a :class:`QueueError` naming the file. With
+    ``root``, a queue that a symlink takes outside that repository is refused."""
     path = Path(path)
+    target = outside(path, root) if root is not None else None
+    if target is not None:
+        raise QueueError(f"{path}: this file is a symlink to {target}, outside the repository; {OUTSIDE_FIX}")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

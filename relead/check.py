@@ -82,8 +82,21 @@ def _templates_inside(root: Path, problems: Problems) -> None:
     folder = root / "templates"
     if not folder.is_dir():
         return
-    for path in sorted(folder.rglob("*")):
-        target = outside_of(path, root)
-        if target is not None:
-            problems.error(path.relative_to(root).as_posix(), (),
-                           f"this file is a symlink to {target}, outside the repository", OUTSIDE_FIX, line=1)
+    pending = [folder]
+    while pending:
+        for path in sorted(pending.pop().iterdir()):
+            target = outside_of(path, root)
+            if target is None:
+                if path.is_dir():
+                    pending.append(path)
+                continue
+            rel = path.relative_to(root).as_posix()
+            if path.is_dir():
+                # a problem names a file: the linked folder's first one, once for the whole folder
+                first = next((f for f in sorted(path.rglob("*")) if f.is_file()), None)
+                shown = f"{rel}/{first.relative_to(path).as_posix()}" if first is not None else rel
+                problems.error(shown, (), f"{rel}/ is a symlink to {target}, outside the repository",
+                               OUTSIDE_FIX, line=1)
+            else:
+                problems.error(rel, (), f"this file is a symlink to {target}, outside the repository",
+                               OUTSIDE_FIX, line=1)

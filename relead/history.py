@@ -33,7 +33,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping, NamedTuple
 
 from .problems import Problems
-from .read.safepath import OUTSIDE_FIX, outside
+from .read.safepath import OUTSIDE_FIX, not_utf8, outside
 
 __all__ = [
     "COLUMNS", "HEADER", "Record", "History", "HistoryWriter", "read_history", "touch_id",
@@ -192,8 +192,13 @@ def read_history(root: Path, problems: Problems, *, rel_to: Path | None = None) 
             continue
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.error(shown, (), f"cannot read this history file ({exc})",
+        except UnicodeDecodeError as exc:
+            line, column, byte = not_utf8(path, exc)
+            problems.error(shown, (), f"the file is not UTF-8 text (byte 0x{byte:02X} at column {column})",
+                           "history files are written by relead: restore this one from git", line=line)
+            continue
+        except OSError as exc:
+            problems.error(shown, (), f"cannot read this history file ({exc.strerror or exc})",
                            "restore it from git", line=1)
             continue
         lines = text.split("\n")

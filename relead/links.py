@@ -43,7 +43,8 @@ def safe_link(raw: str, *, schemes: tuple[str, ...] = SAFE_SCHEMES) -> str | Non
 
 
 _ATTRIBUTE = re.compile(
-    r"""(?P<pre>\s)(?P<name>href|src|action|formaction|xlink:href|poster|background)\s*=\s*"""
+    r"""(?P<pre>\s)(?P<name>href|src|srcset|srcdoc|data|action|formaction|xlink:href|poster|background|"""
+    r"""cite|longdesc|ping|codebase|archive|dynsrc|lowsrc|manifest|usemap)\s*=\s*"""
     r"""(?P<value>"[^"]*"|'[^']*'|[^\s"'=<>`]+)""", re.IGNORECASE)
 _TAG = re.compile(r"""<[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*>""")     # a quoted value may hold a ">"
 
@@ -53,6 +54,8 @@ def safe_html_links(text: str, *, schemes: tuple[str, ...] = SAFE_SCHEMES) -> st
     Markdown's links and in any HTML the text holds; the rest of the text as it was."""
 
     def attribute(m: re.Match) -> str:
+        if m.group("name").lower() == "srcdoc":
+            return ""               # a whole document, not a link: never kept
         value = m.group("value")
         if value[:1] in "\"'":
             value = value[1:-1]

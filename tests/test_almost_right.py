@@ -150,6 +150,18 @@ def test_nothing_is_read_through_a_folder_linked_out_of_the_repository(make_repo
     assert any("unknown message `stolen/passwd`" in p.message for p in check(root).errors)
 
 
+def test_a_templates_folder_linked_out_of_the_repository_is_said_once_at_a_file(make_repo, tmp_path):
+    for name in ("base.html", "lead.html"):
+        (tmp_path / "shared-site" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "shared-site" / name).write_text("<p>{{ lead.name }}</p>\n", encoding="utf-8")
+    root = make_repo(GOOD)
+    _link(root, "templates/site", tmp_path / "shared-site")
+    found = [p for p in check(root).errors if "symlink" in p.message]
+    assert len(found) == 1, [p.format() for p in found]
+    assert found[0].message.startswith("templates/site/ is a symlink to ")
+    assert (root / found[0].file).is_file() and found[0].file.startswith("templates/site/")
+
+
 def test_history_linked_out_of_the_repository_is_said_once(make_repo, tmp_path):
     elsewhere = tmp_path / "shared-history" / "2026" / "10"
     elsewhere.mkdir(parents=True)
@@ -182,6 +194,13 @@ def test_invalid_utf8_in_a_message_is_at_its_line(make_repo):
     text = "---\nsubject: Caf\xe9\n---\nHello\n".encode("latin-1")
     root = make_repo(GOOD, files={"content/messages/hot/remind.md": text})
     the_problem(check(root), "not UTF-8", file="content/messages/hot/remind.md", line=2, lead=None, only=False)
+
+
+def test_invalid_utf8_in_a_history_file_is_at_its_line(make_repo):
+    data = (HEADER + _sent("ann-lee-acme") + _sent("ann-lee-acme").replace("\t\t\n", "\tcaf\xe9\n")).encode("latin-1")
+    root = make_repo(GOOD, history={"2026/10/2026-10-05.outreach.tsv": data})
+    p = the_problem(check(root), "not UTF-8", file="history/2026/10/2026-10-05.outreach.tsv", line=3, lead=None)
+    assert p.message.startswith("the file is not UTF-8 text (byte 0xE9 at column ") and "restore" in p.fix
 
 
 def test_a_byte_order_mark_does_not_hide_a_message_subject(make_repo, example_root):
@@ -239,6 +258,16 @@ def test_an_entity_encoded_scheme_is_not_a_link_in_an_email(make_repo, scheme):
     assert 'href="https://northwind.example/a?b=1"' in email.html
 
 
+def test_every_attribute_that_loads_a_url_is_held_to_the_rule():
+    from relead.links import safe_html_links
+    for tag in ('<object data="javascript:alert(1)">', "<iframe srcdoc='<script>alert(1)</script>'>",
+                '<img srcset="javascript:alert(1) 1x">', '<blockquote cite="&#106;avascript:x">',
+                '<a ping="javascript:x" href="https://x.example/">'):
+        kept = safe_html_links(tag)
+        assert "javascript" not in kept.lower() and "&#106;" not in kept and "srcdoc" not in kept, kept
+    assert safe_html_links('<img srcset="/a.png 1x" data-x="1">') == '<img srcset="/a.png 1x" data-x="1">'
+
+
 def test_safe_link_is_the_one_rule():
     from relead.links import safe_link
     assert safe_link("&#104;ttps://x.example/?a=1&amp;b=2") == "https://x.example/?a=1&b=2"
@@ -284,6 +313,27 @@ def test_a_day_outside_the_range_is_a_usage_error(make_repo, capsys, command, da
     err = capsys.readouterr().err
     assert f"'{day}' is outside the days relead works as of: use a day from 2000-01-01 to 2099-12-31" in err
     assert "Traceback" not in err and not (root / "_site").exists() and not (root / "outbox").exists()
+
+
+@pytest.mark.parametrize("command, extra", [
+    ("outreach send", ["--dry-run"]), ("outreach sync", ["--dry-run"]), ("outreach digest", ["--dry-run"]),
+    ("outreach record", ["--lead", "ann-lee-acme", "--outcome", "replied"]),
+    ("relead import", ["in.csv", "--dry-run"]), ("relead add", ["--name", "Zoe Park", "--dry-run"]),
+    ("relead diff", ["HEAD"]),
+])
+def test_every_command_refuses_a_day_outside_the_range(make_repo, capsys, command, extra):
+    """TODAY=9999-12-31 on each of the other commands that take --today: the same usage error."""
+    import importlib
+    package, verb = command.split()
+    root = make_repo(GOOD)
+    before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    with pytest.raises(SystemExit) as exc:
+        importlib.import_module(f"{package}.cli").main([verb, "--root", str(root), "--today", "9999-12-31"] + extra)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "'9999-12-31' is outside the days relead works as of: use a day from 2000-01-01 to 2099-12-31" in err
+    assert "Traceback" not in err
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
 
 
 def test_now_outside_the_range_is_a_usage_error(make_repo, capsys):
@@ -332,6 +382,15 @@ def test_a_send_refuses_a_message_linked_out_of_the_repository(make_repo, secret
     result = check_repository(root, today=TODAY, lenient_copy=True)      # as a send checks
     p = [p for p in result.problems if p.file == "content/messages/hot/remind.md"]
     assert [q.severity for q in p] == ["error"] and not result.copy_faults and result.derived is None
+
+
+def test_a_send_refuses_a_queue_linked_out_of_the_repository(make_repo, secret):
+    from outreach.errors import QueueError
+    from outreach.queue import read_queue
+    root = make_repo(GOOD)
+    path = _link(root, "outbox/2026-11-23/queue.yaml", secret)
+    with pytest.raises(QueueError, match="this file is a symlink to .*, outside the repository; relead reads only"):
+        read_queue(path, root)
 
 
 @pytest.mark.parametrize("written", ["9999-12-31T23:00:00-06:00", "0001-01-01T10:00:00"])

@@ -367,7 +367,7 @@ def almost_right_repo(draw):
         for _ in range(draw(st.integers(1, 3))):
             links.append((draw(st.sampled_from(["content/messages/hot/remind.md", "content/pages/playbook.md",
                                                 "content/settings.yaml", "leads.yaml", "leads/more.yaml",
-                                                "content/campaigns/nurture.yaml", "templates/site/base.html",
+                                                "content/campaigns/nurture.yaml", "templates/site/base.html", "templates/site",
                                                 "history/2026/10/2026-10-06.outreach.tsv",
                                                 "content/messages/stolen"])),
                           draw(st.booleans())))
@@ -385,7 +385,7 @@ def _make_links(root: Path, outside: Path, links) -> None:
             elif not target.exists():
                 target = root / "leads.yaml"
         else:
-            target = outside if path.name == "stolen" else outside / "passwd"
+            target = outside if path.name in ("stolen", "site") else outside / "passwd"     # folders link to a folder
         if path.is_symlink() or path.exists():
             path.unlink()
         path.parent.mkdir(parents=True, exist_ok=True)
