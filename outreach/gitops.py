@@ -123,7 +123,6 @@ def push_once(root: Path | str) -> bool:
     if any(word in text for word in _RACE_LOST):
         return False
     msg = text.strip().splitlines()
-    msg = text.strip().splitlines()
     raise GitError(f"push to {remote}/{target} failed: {msg[-1] if msg else out.returncode}")
 
 

@@ -65,6 +65,10 @@ def test_check_finds_every_broken_construct_with_its_file_and_line(make_repo, ca
 
 def test_a_run_sends_every_other_message_and_fails_only_the_broken_ones(make_repo, capsys):
     root = broken_repo(make_repo)
+    assert main(["send", "--dry-run", "--root", str(root), "--today", DAY, "--now", NOW]) == 0
+    preview = capsys.readouterr().out
+    assert "content/messages/divide.md:7: division by zero" in preview and "Traceback" not in preview
+    assert not (root / "history").exists()
     assert main(["plan", "--root", str(root), "--today", DAY]) == 0
     assert main(SEND + ["--root", str(root)]) == 0
     out = capsys.readouterr().out
@@ -106,16 +110,17 @@ def test_a_refused_login_is_tried_once_defers_everything_and_the_fixed_password_
 @pytest.mark.parametrize("status", [401, 403])
 def test_a_refused_twilio_account_stops_sms_at_once_and_a_later_run_sends(make_repo, monkeypatch, capsys, status):
     root = outreach_repo(make_repo, leads_text(12), campaign=SMS_FIRST)
-    answers = iter([status])
-    with TwilioServer(faults=lambda form: next(answers, None)) as server:
+    refusing = [status]         # a wrong token: every request refused until it is fixed
+    with TwilioServer(faults=lambda form: refusing[0]) as server:
         for key, value in {**server.env(), "SMS_PER_SECOND": "0", "OUTREACH_BACKOFF": "0.001",
-                           "TWILIO_CONNECTIONS": "1"}.items():
+                           "TWILIO_CONNECTIONS": "4"}.items():
             monkeypatch.setenv(key, value)
         monkeypatch.delenv("SMTP_HOST", raising=False)
         assert main(SEND + ["--root", str(root)]) == 8
         assert server.requests == 1 and not server.messages
         assert "error: sms stopped: Twilio refused this account" in capsys.readouterr().err
         assert sorted(touch_states(root).values()) == [["attempting", "deferred"]] * 12
+        refusing[0] = None
         assert main(SEND + ["--root", str(root)]) == 0
         assert len(server.messages) == 12
     assert all(evs[-1] == "sent" for evs in touch_states(root).values())

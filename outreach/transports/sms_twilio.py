@@ -13,7 +13,8 @@ Why our own :class:`twilio.http.AsyncHttpClient`:
 
 Error codes (docs/outreach.md has the table): HTTP 401 / 403, 20003 (authentication), 20005
 (account not active) and the codes about our sending number or a trial account are
-:class:`AccountRefused`: no SMS can go out, so the run stops sending SMS at once. About the
+:class:`AccountRefused`: no SMS can go out, so the run stops sending SMS at once (and until one
+request has been taken, requests go one at a time: a wrong token is sent once). About the
 recipient: 21610 (they replied STOP) marks the lead opted out of SMS; 21211, 21612 and 21614
 mark the number unusable. 21408 (the recipient's country is not enabled for this account)
 is deferred, not failed. Other 4xx are permanent for that message. A timeout or a dropped
@@ -133,6 +134,9 @@ class TwilioTransport:
         self._messages = None
         self._sender = ({"messaging_service_sid": config.messaging_service_sid} if config.messaging_service_sid
                         else {"from_": config.from_number})
+        self._first = asyncio.Lock()
+        self._working = False           # Twilio has taken our credentials once
+        self._refused: AccountRefused | None = None
 
     async def __aenter__(self) -> "TwilioTransport":
         from twilio.rest import Client       # imported here: it is slow to import
@@ -148,6 +152,26 @@ class TwilioTransport:
             self._http = None
 
     async def send(self, message: OutgoingSms) -> str:
+        """Until Twilio has answered one request without refusing the account, requests go one
+        at a time: a wrong or rotated token is sent once, not once per connection. Once it refused
+        us, nothing more is sent."""
+        if self._working:
+            return await self._create(message)
+        async with self._first:
+            if self._refused is not None:
+                raise AccountRefused(str(self._refused), code=self._refused.code)
+            try:
+                sid = await self._create(message)
+            except AccountRefused as exc:
+                self._refused = exc
+                raise
+            except PermanentDeliveryError:
+                self._working = True        # about the recipient: our credentials were taken
+                raise
+            self._working = True
+            return sid
+
+    async def _create(self, message: OutgoingSms) -> str:
         try:
             created = await self._messages.create_async(to=message.to, body=message.body, **self._sender)
         except _Retryable as exc:
