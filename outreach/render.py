@@ -51,16 +51,27 @@ def html_value(value: Any) -> str:
 _JINJA = re.compile(r"({{.*?}}|{%.*?%}|{#.*?#})", re.S)
 _STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?|mailto|tel):[^)\s]+)\)")
+_HELD = "\ue000"                # a private-use character where a tag was
+_HELD_RE = re.compile(_HELD)
 
 
 def plain_markdown(source: str) -> str:
     """The copy's Markdown as a person reads it in a plain-text part: ``**22% more**`` without
     its stars, ``[the report](https://…)`` as ``the report (https://…)``. Only the copy's own
     text changes, never what its placeholders put in, and line breaks stay where they are."""
-    parts = _JINJA.split(source)
-    for i in range(0, len(parts), 2):         # the text between the template's tags
-        parts[i] = _LINK.sub(r"\1 (\2)", _STRONG.sub(r"\2", parts[i]))
-    return "".join(parts)
+    if _HELD in source:                       # cannot stand in for the tags: the text between them
+        parts = _JINJA.split(source)
+        for i in range(0, len(parts), 2):
+            parts[i] = _plain(parts[i])
+        return "".join(parts)
+    # Each tag is one mark while the copy's stars and links are read: ``**{{ campaign.hook }}**``
+    # loses its stars too, and a tag's own ``**`` (a power) is never read.
+    tags = iter(_JINJA.findall(source))
+    return _HELD_RE.sub(lambda _m: next(tags), _plain(_JINJA.sub(_HELD, source)))
+
+
+def _plain(text: str) -> str:
+    return _LINK.sub(r"\1 (\2)", _STRONG.sub(r"\2", text))
 
 
 def check_header(name: str, value: str) -> str:

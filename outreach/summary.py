@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Mapping
 
+from relead.messages import in_gsm7
+
 from .outcome import RunResult
 from .queue import Queue
 from .sync import SyncResult
@@ -80,6 +82,15 @@ def format_summary(result: RunResult, *, transports: Mapping[str, str] | None = 
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _encoding(touch) -> str:
+    """The SMS's encoding and, for UCS-2, the first character that forces it (one letter, a
+    curly quote or a dash often does: rewriting it saves segments)."""
+    if touch.encoding != "UCS-2":
+        return touch.encoding or "?"
+    char = next((c for c in touch.text if not in_gsm7(c)), "")
+    return f"UCS-2 because of {char!r}" if char else "UCS-2"
+
+
 def format_plan(queue: Queue, path) -> str:
     if not queue.sending_day:
         return f"{queue.day} is not a sending day (weekend or holiday): nothing planned, nothing written\n"
@@ -89,7 +100,7 @@ def format_plan(queue: Queue, path) -> str:
              f"{len(queue.skipped)} skipped, {len(queue.deferred)} deferred -> {path}"]
     long = [t for t in queue.touches if t.channel == "sms" and t.segments > 1]
     if long:
-        shown = ", ".join(f"{t.lead} ({t.segments}, {t.encoding or '?'})" for t in long[:_SHOWN])
+        shown = ", ".join(f"{t.lead} ({t.segments}, {_encoding(t)})" for t in long[:_SHOWN])
         more = f" and {len(long) - _SHOWN} more" if len(long) > _SHOWN else ""
         n = counts["sms"]
         lines.append(f"  {len(long)} of {n} SMS touch{'es' * (n != 1)} {'is' if len(long) == 1 else 'are'} "

@@ -309,7 +309,7 @@ def test_the_plan_summary_counts_sms_longer_than_one_segment(make_repo, tmp_path
     out = format_plan(build_queue(p, d.model), tmp_path / "queue.yaml")
     assert "planned 2026-11-23: 3 sms;" in out
     assert ("1 of 3 SMS touches is more than one segment (each segment is billed as one SMS): "
-            "lead-0002 (2, UCS-2)") in out
+            "lead-0002 (2, UCS-2 because of 'ë')") in out
     root = outreach_repo(make_repo, "leads:\n" + lead_yaml(1), campaign=SMS_FIRST)
     d, p = plan(root)
     assert "segment" not in format_plan(build_queue(p, d.model), tmp_path / "queue.yaml")
@@ -344,3 +344,12 @@ def test_plain_markdown_keeps_every_line_where_it_was():
     from outreach.render import plain_markdown
     src = "**Hello**\n\n[a](https://x.example)\n{{ '**' ~ lead.name }}\n__b__"
     assert plain_markdown(src) == "Hello\n\na (https://x.example)\n{{ '**' ~ lead.name }}\nb"
+
+
+def test_bold_around_a_placeholder_loses_its_stars_in_the_plain_text():
+    """The example's follow-ups and break-up put the hook in bold: **{{ campaign.hook | sentence_end }}**."""
+    from outreach.render import plain_markdown
+    src = "**{{ campaign.hook | sentence_end }}**\n[{{ lead.company }}](https://x.example/{{ lead.id }})\n{{ 2 ** 3 }}"
+    assert plain_markdown(src) == ("{{ campaign.hook | sentence_end }}\n"
+                                   "{{ lead.company }} (https://x.example/{{ lead.id }})\n{{ 2 ** 3 }}")
+    assert plain_markdown("\ue000 **{{ x }}** **y**") == "\ue000 **{{ x }}** y"     # the old reading
