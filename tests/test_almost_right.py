@@ -404,3 +404,21 @@ def test_as_of_outside_the_range_is_an_error_not_a_traceback(make_repo, example_
     p = the_problem(result, "is outside the days relead works as of", file="content/settings.yaml",
                     line=line_of(changed, f"as_of: {written}"), lead=None)
     assert p.fix.startswith("use a day from 2000-01-01 to 2099-12-31")
+
+
+# --------------------------------------------------------------------------- a key under the wrong outcome
+
+@pytest.mark.parametrize("old,new,key", [
+    ("out_of_scope:   {review_after_days: 365}", "out_of_scope:   {review_after_days: 365, after_days: 30}",
+     "after_days"),
+    ("not_interested: {then: nurture}", "not_interested: {then: nurture, review_after_days: 30}",
+     "review_after_days"),
+])
+def test_a_key_under_an_outcome_that_does_not_read_it_is_an_error(make_repo, example_root, old, new, key):
+    rel = "content/campaigns/hot-reactivation.yaml"
+    text = (example_root / rel).read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new)
+    p = the_problem(check(make_repo(GOOD, files={rel: text})), "does nothing under", file=rel,
+                    line=line_of(text, new), lead=None)
+    assert p.message.startswith(f"`{key}` does nothing under `") and p.fix.startswith("it belongs under `")

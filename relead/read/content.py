@@ -152,8 +152,15 @@ def campaign_from(cid: str, file: str, raw: Any, problems: Problems, *, settings
                     problems.error(file, path + (str(name),), f"unknown outcome `{name}`",
                                    hint or f"use one of {', '.join(OUTCOME_RULES)}")
                     continue
-                out[name] = check_mapping(v, key.schema, file=file, path=path + (name,),
-                                          problems=problems, what=f"outcome `{name}`")
+                rule = out[name] = check_mapping(v, key.schema, file=file, path=path + (name,),
+                                                 problems=problems, what=f"outcome `{name}`")
+                for k, only in (("after_days", ("not_interested", "no_response")),
+                                ("review_after_days", ("out_of_scope",))):
+                    if rule and k in rule and name not in only:
+                        # read by nothing for this outcome: a key written under the wrong one
+                        del rule[k]
+                        problems.error(file, path + (name, k), f"`{k}` does nothing under `{name}`",
+                                       f"it belongs under {' or '.join(f'`{o}`' for o in only)}")
             return out
         raise AssertionError(key.kind)  # pragma: no cover
 
