@@ -178,3 +178,34 @@ def test_killed_between_claim_and_send_the_other_clone_sends_nothing_claimed(tmp
     assert f"still unknown from earlier runs: {LEADS}" in other.stdout
     remote = _remote_history(bare, tmp_path)
     assert sorted(remote.values()) == [["attempting"]] * LEADS         # unknown: for a person to settle
+
+
+def test_a_run_that_keeps_losing_its_claims_gives_up_sending_nothing(tmp_path, make_repo, monkeypatch, capsys):
+    """Claims are bounded: a remote that refuses every claim as if another runner had pushed first
+    (a hook that answers like a lost race) sees CLAIM_ROUNDS plans, then a clear line; no message
+    leaves and nothing is recorded as sent."""
+    import outreach.cli
+    bare, job, _laptop = _team(tmp_path, make_repo, n=3)
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'failed to update ref: another runner pushed first' >&2\nexit 1\n",
+                    encoding="utf-8")
+    hook.chmod(0o755)
+    monkeypatch.setattr(outreach.cli, "CLAIM_ROUNDS", 2)
+    with SmtpServer() as server:
+        for key, value in _env(server.port).items():
+            monkeypatch.setenv(key, value)
+        code = main(["send", "--root", str(job), "--today", DAY, "--now", NOW, "--push"])
+        assert server.message_ids() == {}
+    out, err = capsys.readouterr()
+    assert code == 3, (out, err)        # the run paused itself
+    assert out.count("another run claimed touches first: planning again") == 2, out
+    assert "other runs claimed first 2 times in a row" in err, err
+    assert not any(r[1] == "sent" for r in _history_rows(job)), "a touch was recorded sent"
+
+
+def _history_rows(root: Path) -> list[list[str]]:
+    rows = []
+    for path in sorted((root / "history").rglob("*.tsv")):
+        rows += [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()
+                 if line and not line.startswith("#")]
+    return rows
