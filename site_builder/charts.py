@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 __all__ = [
     "Rect", "Text", "Line", "Polyline", "Dot", "Chart", "nice_max", "nice_ticks", "funnel_chart", "bar_chart",
-    "line_chart", "grouped_bar_chart", "place_labels", "LABEL_SIZE", "SERIES",
+    "line_chart", "grouped_bar_chart", "place_labels", "short_number", "LABEL_SIZE", "SERIES",
 ]
 
 # CSS classes of the data series, in order: Okabe-Ito colours in site.css.
@@ -90,6 +90,18 @@ def _r(x: float) -> float:
 
 def _n(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
+def short_number(x: float) -> str:
+    """A bar's label where twelve bars share a chart: 950, 1.5k, 54k, 1.2M. Full figures wider
+    than a bar's slot get lifted over their neighbours' labels, far from their own bar; the
+    table beside the chart has the exact amounts."""
+    for div, unit in ((1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            v = x / div
+            text = f"{v:.0f}" if abs(v) >= 10 else f"{v:.1f}".removesuffix(".0")
+            return text + unit
+    return _n(x)
 
 
 def nice_max(value: float) -> float:
@@ -262,10 +274,11 @@ def line_chart(x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[flo
 
 def grouped_bar_chart(x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *,
                       id: str, title: str, percent: bool = False, width: float = 480,
-                      height: float = 220) -> Chart:
+                      height: float = 220, value_label: Callable[[float], str] | None = None) -> Chart:
     """Bars side by side per x label, one colour per series; ``percent``: values are 0..1 shares.
     Each bar's value sits above it, lifted above its neighbours' labels and bars where they would
-    touch (:func:`place_labels`); the chart grows at the top to make room."""
+    touch (:func:`place_labels`); the chart grows at the top to make room. ``value_label`` formats the
+    values over the bars (default: as the axis does)."""
     left, right, top, bottom = 44, 8, 16, 26
     plot_h = height - top - bottom
     plot_w = width - left - right
@@ -298,7 +311,7 @@ def grouped_bar_chart(x_labels: Sequence[str], series: Sequence[tuple[str, Seque
                 rects.append(Rect(_r(x), _r(top + plot_h - h), _r(bar_w - 1), _r(h), SERIES[k % len(SERIES)],
                                   f"{name}, {label}: {fmt(v)}"))
                 if v:
-                    values.append((x + (bar_w - 1) / 2, top + plot_h - h, fmt(v)))
+                    values.append((x + (bar_w - 1) / 2, top + plot_h - h, (value_label or fmt)(v)))
         placed = place_labels(values, rects, width=width)
         highest = min((y for _, y, _ in placed), default=top)
         if highest - LABEL_SIZE >= 0:

@@ -539,6 +539,27 @@ def test_the_overview_shows_value_won_back_by_month_reasons_by_value_and_reason_
     assert 'href="priorities/reason-price--stage-proposal.html"' in price
 
 
+def test_each_months_value_sits_on_its_own_bar(site):
+    """Full amounts ('15,000') are wider than a month's slot: the October label was lifted over
+    September's, 130 px above its own bar, and read as September's. Short labels sit on theirs."""
+    html = (site / "index.html").read_text(encoding="utf-8")
+    svg = html.split('aria-describedby="months-desc"')[1].split("</svg>")[0]
+    bars = [(float(x), float(y), float(w), v) for x, y, w, v in re.findall(
+        r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="[\d.]+" rx="2" class="s1">'
+        r'<title>[^<]*: ([\d,]+)</title>', svg)]
+    labels = re.findall(r'<text x="([\d.]+)" y="([\d.]+)" text-anchor="middle" class="value small">([^<]+)</text>',
+                        svg)
+    assert len(bars) == 12 and len(labels) == sum(1 for b in bars if b[3] != "0") >= 3
+    own = [(text, next(b for b in bars if b[0] <= float(x) <= b[0] + b[2]), float(y)) for x, y, text in labels]
+    assert [f"{text}: {bar[1] - y:.0f} px above its bar" for text, bar, y in own if not 3.5 <= bar[1] - y <= 4.5] == []
+    assert [text for text, _, _ in own] == [charts.short_number(float(bar[3].replace(",", ""))) for _, bar, _ in own]
+
+
+def test_short_numbers():
+    assert [charts.short_number(v) for v in (0, 950, 1000, 1500, 9_960, 18_300, 54_000, 215_500, 1_200_000)] == \
+        ["0", "950", "1k", "1.5k", "10k", "18k", "54k", "216k", "1.2M"]
+
+
 def test_owner_activity_and_backlog(site, derived):
     html = (site / "index.html").read_text(encoding="utf-8")
     assert "Follow-ups overdue" in html and "Replies waiting" in html and "Calls made" in html

@@ -110,6 +110,55 @@ def test_every_scroll_box_takes_the_keyboard_focus_and_has_a_name(sites):
     assert boxes > 20
 
 
+class _Regions(HTMLParser):
+    """The names of a page's region landmarks: each labelled section (its heading's words) and
+    each scroll box (its aria-label)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.labelled_by: list[str] = []
+        self.labels: list[str] = []
+        self.text: dict[str, list[str]] = {}
+        self._open: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag == "section" and a.get("aria-labelledby"):
+            self.labelled_by.append(a["aria-labelledby"])
+        if a.get("role") == "region" and a.get("aria-label"):
+            self.labels.append(a["aria-label"])
+        if re.fullmatch(r"h[1-6]", tag):
+            self._open.append((tag, a.get("id")))
+            if a.get("id"):
+                self.text[a["id"]] = []
+
+    def handle_endtag(self, tag):
+        if self._open and self._open[-1][0] == tag:
+            self._open.pop()
+
+    def handle_data(self, data):
+        for _tag, ident in self._open:
+            if ident:
+                self.text[ident].append(data)
+
+    def names(self) -> list[str]:
+        named = [" ".join("".join(self.text.get(i, [])).split()) for i in self.labelled_by] + self.labels
+        return [n.lower() for n in named]
+
+
+def test_no_two_regions_of_a_page_share_a_name(sites):
+    """axe's landmark-unique: the campaign page's 'Variant against variant' section held a scroll
+    box of the same name, two regions a screen reader could not tell apart."""
+    same = []
+    for page in pages(sites):
+        parser = _Regions()
+        parser.feed(page.read_text(encoding="utf-8"))
+        parser.close()
+        names = parser.names()
+        same += [f"{page.name}: {n}" for n in sorted(set(names)) if names.count(n) > 1]
+    assert same == []
+
+
 # --------------------------------------------------------------------------- colour
 
 def _css_colours() -> dict[str, str]:

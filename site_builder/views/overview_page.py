@@ -95,7 +95,7 @@ def overview(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> Overvi
                        for m in P.recovered_by_month(derived.states.values(), settings, derived.today))
     months_chart = charts.grouped_bar_chart(
         [r.month[:3] for r in month_rows], [(f"value won back ({cur})", [r.value for r in month_rows])],
-        id="months", title="Value won back, month by month (12 months)")
+        id="months", title="Value won back, month by month (12 months)", value_label=charts.short_number)
 
     periods = tuple(_period_panel(model, ps, cur, i == 0) for i, ps in enumerate(derived.periods))
     backlog = P.owner_backlog(derived.states.values(), settings, derived.today)
