@@ -47,6 +47,7 @@ from ..config import SmtpConfig
 from ..errors import (AccountRefused, DeliveryUnknown, PermanentDeliveryError, RecipientRejected,
                       TemporaryDeliveryError)
 from ..transports import Delivered, OutgoingEmail
+from .gate import AccountGate
 
 __all__ = ["SmtpTransport"]
 
@@ -151,9 +152,7 @@ class SmtpTransport:
         self.concurrency = config.connections
         self._idle: asyncio.LifoQueue | None = None
         self._open: set[_Connection] = set()
-        self._first = asyncio.Lock()
-        self._working = False                   # a connection has been opened and logged in
-        self._refused: AccountRefused | None = None
+        self._gate = AccountGate()
 
     async def __aenter__(self) -> "SmtpTransport":
         self._idle = asyncio.LifoQueue()
@@ -170,23 +169,8 @@ class SmtpTransport:
                 conn.abort()
 
     async def _connect(self, sender: str) -> _Connection:
-        """A new connection. Until one has worked, connections are opened one at a time: a wrong
-        password is then tried once, not once per connection (providers lock accounts that
-        fail to log in over and over). Once the server refused *us*, nothing more is tried."""
-        if self._refused is not None:
-            raise AccountRefused(str(self._refused), code=self._refused.code)
-        if self._working:
-            return await self._open_connection(sender)
-        async with self._first:
-            if self._refused is not None:
-                raise AccountRefused(str(self._refused), code=self._refused.code)
-            try:
-                conn = await self._open_connection(sender)
-            except AccountRefused as exc:
-                self._refused = exc
-                raise
-            self._working = True
-            return conn
+        """A new connection; until one has logged in, one at a time (:class:`AccountGate`)."""
+        return await self._gate.through(lambda: self._open_connection(sender))
 
     async def _open_connection(self, sender: str) -> _Connection:
         cfg = self.config

@@ -37,6 +37,7 @@ from yarl import URL
 from ..config import TwilioConfig
 from ..errors import AccountRefused, DeliveryUnknown, PermanentDeliveryError, TemporaryDeliveryError
 from ..transports import OutgoingSms
+from .gate import AccountGate
 
 __all__ = ["TwilioTransport", "http_client", "TWILIO_BASE", "OPTED_OUT_CODES", "BAD_NUMBER_CODES", "ACCOUNT_CODES",
            "NOT_ENABLED_CODES"]
@@ -134,9 +135,7 @@ class TwilioTransport:
         self._messages = None
         self._sender = ({"messaging_service_sid": config.messaging_service_sid} if config.messaging_service_sid
                         else {"from_": config.from_number})
-        self._first = asyncio.Lock()
-        self._working = False           # Twilio has taken our credentials once
-        self._refused: AccountRefused | None = None
+        self._gate = AccountGate()
 
     async def __aenter__(self) -> "TwilioTransport":
         from twilio.rest import Client       # imported here: it is slow to import
@@ -152,24 +151,10 @@ class TwilioTransport:
             self._http = None
 
     async def send(self, message: OutgoingSms) -> str:
-        """Until Twilio has answered one request without refusing the account, requests go one
-        at a time: a wrong or rotated token is sent once, not once per connection. Once it refused
-        us, nothing more is sent."""
-        if self._working:
-            return await self._create(message)
-        async with self._first:
-            if self._refused is not None:
-                raise AccountRefused(str(self._refused), code=self._refused.code)
-            try:
-                sid = await self._create(message)
-            except AccountRefused as exc:
-                self._refused = exc
-                raise
-            except PermanentDeliveryError:
-                self._working = True        # about the recipient: our credentials were taken
-                raise
-            self._working = True
-            return sid
+        """Until Twilio has taken one request, requests go one at a time (:class:`AccountGate`):
+        a wrong or rotated token is sent once, not once per connection. A refusal about the
+        recipient shows our credentials were taken."""
+        return await self._gate.through(lambda: self._create(message), taken_by=(PermanentDeliveryError,))
 
     async def _create(self, message: OutgoingSms) -> str:
         try:
