@@ -64,7 +64,7 @@ def add_digest_command(sub, *, common, load) -> None:
                    help="bring this checkout up to date first, push the commit (the scheduled workflow)")
     p.add_argument("--monday-from", type=_hhmm, metavar="HH:MM",
                    help="send only on a Monday from this time on, in the team's time zone (the scheduled "
-                        "workflow runs hourly on Mondays; the first run from then on sends)")
+                        "workflow runs hourly on Sundays and Mondays in UTC; the first run from then on sends)")
     p.set_defaults(func=lambda args: _digest(args, load))
 
 

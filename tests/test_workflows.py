@@ -139,19 +139,21 @@ def _cron_hours(field: str) -> list[int]:
 
 
 def test_monday_digest():
-    """Hourly on Mondays in UTC, the command deciding when it is Monday morning in the team's zone:
-    every zone from UTC-12 to UTC+14 gets a run on its Monday from 08:00 (the first one sends)."""
+    """Hourly on Sundays and Mondays in UTC, the command deciding when it is Monday morning in the
+    team's zone: every zone from UTC-12 to UTC+14 gets a run within an hour of 08:00 on its Monday
+    (the first one sends)."""
     import datetime as dt
 
     doc = _load(ROOT / ".github" / "workflows" / "digest.yml")
     (schedule,) = doc["on"]["schedule"]
     minute, hour, dom, month, dow = schedule["cron"].split()
-    assert (dom, month, dow) == ("*", "*", "1") and hour == "*" and minute.isdigit()
-    monday = dt.date(2026, 11, 23)
-    runs = [dt.datetime.combine(monday, dt.time(h, int(minute)), dt.timezone.utc) for h in _cron_hours(hour)]
+    assert (dom, month, dow) == ("*", "*", "0,1") and hour == "*" and minute.isdigit()
+    days = [dt.date(2026, 11, 22) + dt.timedelta(days=d) for d in range(7) if (d % 7) in map(int, dow.split(","))]
+    runs = [dt.datetime.combine(day, dt.time(h, int(minute)), dt.timezone.utc)
+            for day in days for h in _cron_hours(hour)]          # 2026-11-22 is a Sunday (cron's 0)
     for offset in range(-12, 15):
         local = [r.astimezone(dt.timezone(dt.timedelta(hours=offset))) for r in runs]
-        assert any(t.weekday() == 0 and t.time() >= dt.time(8) for t in local), offset
+        assert any(t.weekday() == 0 and dt.time(8) <= t.time() < dt.time(9) for t in local), offset
     assert doc["concurrency"] == {"group": "digest", "cancel-in-progress": False}
     assert doc["permissions"] == {"contents": "write"}
     job = doc["jobs"]["digest"]
