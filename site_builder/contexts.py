@@ -182,6 +182,7 @@ class OverviewContext:
     stage_totals: tuple[int, ...]       # per loss stage
     months: tuple[MonthRow, ...]        # the last 12 months, oldest first
     months_chart: Chart
+    months_before: MonthRow | None      # won back before those months ("Before Dec 2025"), when any
     categories: tuple[CountRow, ...]
     categories_chart: Chart
     temperatures: tuple[CountRow, ...]

@@ -529,7 +529,7 @@ def test_the_overview_shows_value_won_back_by_month_reasons_by_value_and_reason_
     months = periods.recovered_by_month(derived.states.values(), derived.model.settings, derived.today)
     assert len(months) == 12 and months[-1].month == dt.date(2026, 11, 1)
     table = html.split('id="months-table"')[1].split("</table>")[0]
-    assert len(re.findall(r'<tr><th scope="row">', table)) == 12
+    assert len(re.findall(r'<tr><th scope="row">', table.split("<tfoot>")[0])) == 12
     assert 'id="months-desc"' in html and 'id="reasons-value-desc"' in html
     values = periods.lost_value_by_reason(derived.states.values(), derived.model.settings)
     assert sum(values.values()) == sum(st.lead.value for st in derived.states.values() if st.lead.lost)
@@ -537,6 +537,19 @@ def test_the_overview_shows_value_won_back_by_month_reasons_by_value_and_reason_
     assert {r: sum(row.values()) for r, row in cross.items()} == dict(derived.losses["reason"])
     price = html.split('id="reason-stage"')[1].split("</table>")[0]
     assert 'href="priorities/reason-price--stage-proposal.html"' in price
+
+
+def test_the_months_and_the_wins_before_them_add_up_to_the_total_won_back(site):
+    """'Recovered to date 8, $199,000' sat beside twelve months that add up to 4 and $80,000:
+    the wins before those months are the table's last row, so the two read as one figure."""
+    import json
+    summary = json.loads((site / "data" / "summary.json").read_text(encoding="utf-8"))
+    table = (site / "index.html").read_text(encoding="utf-8").split('id="months-table"')[1].split("</table>")[0]
+    rows = re.findall(r'<tr><th scope="row">([^<]+)(?:<span[^>]*>[^<]*</span>)?</th><td class="n">([\d,]+)</td>'
+                      r'<td class="n">\$([\d,]+)</td></tr>', table)
+    assert len(rows) == 13 and rows[-1][0].startswith("Before ") and "<tfoot>" in table
+    assert sum(int(v.replace(",", "")) for _, _, v in rows) == summary["recovery"]["value_recovered"]
+    assert sum(int(n) for _, n, _ in rows) == summary["recovery"]["recovered"]
 
 
 def test_each_months_value_sits_on_its_own_bar(site):

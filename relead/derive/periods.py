@@ -47,8 +47,8 @@ from .state import TOUCH_COUNTED, LeadState, derive_states
 
 __all__ = [
     "PERIODS", "PERIOD_LABELS", "Window", "PeriodNumbers", "OwnerActivity", "PeriodSummary", "MonthRow",
-    "period_windows", "period_summary", "period_summaries", "recovered_by_month", "lost_value_by_reason",
-    "reason_by_stage", "owner_backlog", "win_back_rate",
+    "period_windows", "period_summary", "period_summaries", "recovered_by_month", "won_back_before",
+    "lost_value_by_reason", "reason_by_stage", "owner_backlog", "win_back_rate",
 ]
 
 PERIODS = ("week", "month", "quarter", "all")
@@ -370,6 +370,19 @@ def recovered_by_month(states: Iterable[LeadState], settings: Settings, today: d
             counts[i] += 1
             values[i] += st.lead.value
     return tuple(MonthRow(firsts[i], counts[i], values[i]) for i in range(months))
+
+
+def won_back_before(states: Iterable[LeadState], settings: Settings, first: dt.date) -> tuple[int, float]:
+    """Leads won back before ``first`` (the first month :func:`recovered_by_month` shows) and their
+    value: what the "recovered to date" total holds beyond those months."""
+    n, value = 0, 0.0
+    won_stage = settings.funnel[-1]
+    for st in states:
+        won = _won_back_on(st, won_stage)
+        if won is not None and won < first:
+            n += 1
+            value += st.lead.value
+    return n, value
 
 
 def lost_value_by_reason(states: Iterable[LeadState], settings: Settings) -> dict[str, float]:

@@ -91,8 +91,11 @@ def overview(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> Overvi
         for k in reason_keys if k in cross)
     stage_totals = tuple(sum(cross[k].get(st, 0) for k in cross) for st in loss_stages)
 
-    month_rows = tuple(MonthRow(f"{m.month:%b %Y}", m.recovered, m.value)
-                       for m in P.recovered_by_month(derived.states.values(), settings, derived.today))
+    by_month = P.recovered_by_month(derived.states.values(), settings, derived.today)
+    month_rows = tuple(MonthRow(f"{m.month:%b %Y}", m.recovered, m.value) for m in by_month)
+    # the "recovered to date" headline counts every win back; the months show only the last 12
+    before_n, before_value = P.won_back_before(derived.states.values(), settings, by_month[0].month)
+    months_before = MonthRow(f"Before {by_month[0].month:%b %Y}", before_n, before_value) if before_n else None
     months_chart = charts.grouped_bar_chart(
         [r.month[:3] for r in month_rows], [(f"value won back ({cur})", [r.value for r in month_rows])],
         id="months", title="Value won back, month by month (12 months)", value_label=charts.short_number)
@@ -144,6 +147,7 @@ def overview(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> Overvi
                                              hrefs=[r.href for _, r in by_value]),
         loss_stages=tuple(label(st) for st in loss_stages), reason_stage=reason_stage,
         stage_totals=stage_totals, months=month_rows, months_chart=months_chart,
+        months_before=months_before,
         categories=categories,
         categories_chart=charts.bar_chart([(r.label, r.count) for r in categories], id="categories",
                                           title="Lost leads by category of reason",
