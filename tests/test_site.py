@@ -682,3 +682,12 @@ def test_every_summary_json_key_is_documented(site):
     for key in s["periods"]["week"]:
         if key not in ("period", "previous", "by_owner", "from", "to"):
             assert f"`{key}`" in section, key
+
+
+def test_a_week_under_way_says_so_beside_the_whole_week_before():
+    """On a Friday, 'this week' holds Monday to Friday; the week before, all seven days."""
+    import datetime as dt
+    from site_builder.views.overview_page import _week_label
+    monday = dt.date(2026, 11, 16)
+    assert _week_label(monday, dt.date(2026, 11, 20)) == "week of 16 Nov 2026, Monday to Friday so far"
+    assert _week_label(monday, dt.date(2026, 11, 22)) == "week of 16 Nov 2026"

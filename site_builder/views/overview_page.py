@@ -3,6 +3,7 @@ kind and temperature, months, periods, sources, weeks and owners."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Iterable
 
 from relead.derive.campaign_stats import Stats
@@ -157,7 +158,7 @@ def overview(derived: Derived, stats: Stats, nav: tuple[NavItem, ...]) -> Overvi
                                             title="Lost leads by temperature at the time of loss",
                                             classes=("hot", "warm", "cold"), hrefs=[r.href for r in temperatures]),
         stages=stage_labels, sources=sources, sources_hidden=hidden,
-        week_label=f"week of {start.day} {start:%b %Y}", weeks=week_rows, weekly_chart=weekly_chart,
+        week_label=_week_label(start, derived.today), weeks=week_rows, weekly_chart=weekly_chart,
         week_starts=week_starts, weekly_table=weekly_table, owners=owners, outreach=stats.tally,
         recovered=rec.recovered, campaigns_href="campaigns.html")
 
@@ -205,3 +206,10 @@ def _period_panel(model: Model, ps: P.PeriodSummary, cur: str, first: bool) -> P
                                     o.calls, o.answers, o.interested, o.recovered) for o in ps.owners)
     previous = f"{ps.previous_words} ({ps.previous.words()})" if ps.previous is not None else ""
     return PeriodPanel(ps.period, ps.label, ps.window.words(), previous, stats, owners, first)
+
+
+def _week_label(start: dt.date, today: dt.date) -> str:
+    """This week's days so far: a week still under way is compared with the whole week before."""
+    if today >= start + dt.timedelta(days=6):
+        return f"week of {start.day} {start:%b %Y}"
+    return f"week of {start.day} {start:%b %Y}, {start:%A} to {today:%A} so far"
