@@ -78,7 +78,7 @@ def _rows(n: DigestNumbers, currency: str) -> list[_Row]:
     w, b = n.week.numbers, n.week.before
     rows = [
         _Row("New leads in", f"{w.new_leads:,}", f"{b.new_leads:,}", _change(w.new_leads, b.new_leads)),
-        _Row("Leads contacted", f"{n.leads_contacted:,}", f"{n.leads_contacted_before:,}",
+        _Row("Leads a touch went out to", f"{n.leads_contacted:,}", f"{n.leads_contacted_before:,}",
              _change(n.leads_contacted, n.leads_contacted_before)),
         _Row("Touches (email, SMS, tasks)", f"{w.touches:,}", f"{b.touches:,}", _change(w.touches, b.touches)),
         _Row("Calls made", f"{w.calls:,}", f"{b.calls:,}", _change(w.calls, b.calls)),
@@ -87,7 +87,7 @@ def _rows(n: DigestNumbers, currency: str) -> list[_Row]:
     ]
     last = n.stages[-1]
     for stage in n.stages[1:]:
-        label = "Deals won" if stage == last else f"Reached {stage.replace('_', ' ')}"
+        label = "Deals won" if stage == last else f"Reached the {stage.replace('_', ' ')} stage"
         now, then = n.reached.get(stage, 0), n.reached_before.get(stage, 0)
         rows.append(_Row(label, f"{now:,}", f"{then:,}", _change(now, then)))
     rows += [
@@ -159,7 +159,9 @@ Win-back rate: leads won back that week, of the leads lost and not yet won back.
 {% if sources %}
 Where last week's new leads came from (last week / the week before):
 {% for s, now, then in sources %}  - {{ s }}: {{ now }} / {{ then }}
-{% endfor %}{% endif %}
+{% endfor %}{% else %}
+Where new leads came from: no new lead came in either week.
+{% endif %}
 {% if won_back %}Won back last week ({{ won_back | length }}, {{ won_total }}):
 {% for w, value, link in won_back %}  - {{ w.name }}, {{ value }}, {% if w.campaign %}by the campaign {{ w.campaign_name }}{% else %}with no campaign{% endif %} [{{ who(w.owner) }}]
 {% endfor %}{% else %}Won back last week: none.
@@ -221,7 +223,7 @@ _HTML = """\
 <tr><th align="left" style="{{ cell }}">Source</th><th align="right" style="{{ num }}">Last week</th><th align="right" style="{{ num }}">Week before</th></tr>
 {% for s, now, then in sources %}<tr><td style="{{ cell }}">{{ s }}</td><td align="right" style="{{ num }}">{{ now }}</td><td align="right" style="{{ num }}color:#52606d;">{{ then }}</td></tr>
 {% endfor %}</table>
-</td></tr>{% endif %}
+</td></tr>{% else %}<tr><td style="padding:8px 16px;"><p style="margin:0;color:#52606d;">Where new leads came from: no new lead came in either week.</p></td></tr>{% endif %}
 <tr><td style="padding:8px 16px;">
 <h2 style="margin:8px 0;font-size:16px;color:#1f2933;">Won back last week{% if won_back %}: {{ won_back | length }}, {{ won_total }}{% endif %}</h2>
 {% if won_back %}<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:14px;">

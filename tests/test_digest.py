@@ -147,9 +147,9 @@ def test_the_digest_arrives_with_both_parts_safe_and_complete(tmp_path, smtp_env
         # the plain part: the numbers with the week before and the change
         w, b = n.week.numbers, n.week.before
         assert row(text, "New leads in") == [str(w.new_leads), str(b.new_leads), f"+{w.new_leads - b.new_leads}"]
-        assert row(text, "Leads contacted")[:2] == [str(n.leads_contacted), str(n.leads_contacted_before)]
+        assert row(text, "Leads a touch went out to")[:2] == [str(n.leads_contacted), str(n.leads_contacted_before)]
         assert row(text, "Touches (email, SMS, tasks)")[:2] == [str(w.touches), str(b.touches)]
-        assert row(text, "Reached appointment") == ["1", "2", "-1"]
+        assert row(text, "Reached the appointment stage") == ["1", "2", "-1"]
         assert row(text, "Deals won") == ["0", "1", "-1"]
         assert row(text, "Value won back") == ["0 USD", "11,000 USD", "-11,000 USD"]
         assert "website: 2 / 0" in text and "reseller-midwest: 1 / 0" in text
@@ -289,3 +289,15 @@ def test_make_digest_passes_its_options():
     line = dry("TO=a@example.com,b@example.com", "DRY_RUN=1", "TODAY=2026-11-30", "COMMIT=0", "PUSH=1")
     for part in ("--to 'a@example.com,b@example.com'", "--dry-run", "--today 2026-11-30", "--no-commit", "--push"):
         assert part in line, part
+
+
+def test_a_week_with_no_new_lead_says_so_in_both_parts(example_root):
+    """The week of 9 to 15 November brought no new lead: the digest says where they came from anyway."""
+    from outreach.digest_render import Recipient, render_digest
+    d = check_repository(example_root, today=dt.date(2026, 11, 20)).derived
+    n = digest_numbers(d.model, d.today, states=d.states, priorities=d.priorities)
+    assert (n.start, n.week.numbers.new_leads, n.week.before.new_leads) == (dt.date(2026, 11, 9), 0, 0)
+    _subject, text, html = render_digest(n, d.model.settings, Recipient("Lee Okafor", "lee@northwind.example"))
+    for part in (text, html):
+        assert "Where new leads came from: no new lead came in either week." in part
+    assert row(text, "Reached the contacted stage") == ["0", "0", "same"]
