@@ -27,7 +27,7 @@ from tests.inbound_corpus import DEFAULT_VALUES, load_corpus, render, touch_id
 from tests.outreach_helpers import (git, history_events, lead_yaml, outreach_repo, remote_and_clones,
                                     settings_text)
 from tests.smtp_server import CA, SmtpServer
-from tests.twilio_server import OUR_NUMBER, TwilioServer
+from tests.twilio_server import TwilioServer
 
 SAMPLES = load_corpus()
 DAY0 = "2026-12-07"                         # a Monday
@@ -340,7 +340,7 @@ def test_duplicates_from_two_runners_count_once_and_soft_bounces_add_up(make_rep
     def rec(day, event, ref, note):
         return Record(day, f"{day}T09:00:00+00:00", event, "sam-lead", "blast", day, "", "email", "", "", ref, note)
 
-    soft = [rec(d, "soft_bounce", f"<b{i}@mx.example>", f"sam@samco.example: 4.2.2 mailbox full")
+    soft = [rec(d, "soft_bounce", f"<b{i}@mx.example>", "sam@samco.example: 4.2.2 mailbox full")
             for i, d in enumerate(("2026-12-01", "2026-12-03", "2026-12-03"))]
     # The same bounce recorded twice (two runners synced it): two soft bounces, not three.
     lines = HEADER + "".join(r.line() for r in soft[:2]) + soft[1].line()
@@ -580,3 +580,112 @@ def test_a_stop_from_a_number_two_leads_share_opts_the_number_out_for_both(make_
         ("ann-lead", "opted_out", "sms"), ("bob-lead", "opted_out", "sms"), ("cy-lead", "opted_out", "sms")]
     states = check_repository(root, today=dt.date(2026, 12, 9)).derived.states
     assert all(states[f"{who}-lead"].closed["sms"].event == "opted_out" for who in ("ann", "bob", "cy"))
+
+
+# -- texts Twilio took, then could not deliver -----------------------------------------------------
+
+TEXTS_FIRST = """\
+name: Texts first
+hook: A free scanner audit
+audience: {status: [lost]}
+priority: 100
+max_new_per_day: 1000
+steps:
+  - {day: 0, channel: sms, message: hot/sms-nudge}
+  - {day: 2, channel: email, message: hot/remind}
+  - {day: 4, channel: sms, message: hot/sms-nudge}
+  - {day: 6, channel: call, message: hot/call-script}
+"""
+# who -> what Twilio says of their day-0 text after taking it
+DELIVERY = {"dee": ("delivered", None), "dan": ("delivered", None), "nemo": ("undelivered", 30005),
+            "lana": ("failed", 30006), "otto": ("undelivered", 30003), "bea": ("undelivered", 30004)}
+
+
+def test_texts_twilio_could_not_deliver_fail_their_touch_and_close_sms_for_the_number(make_repo, monkeypatch,
+                                                                                     capsys):
+    number = {who: f"+1312555{3000 + i:04d}" for i, who in enumerate(DELIVERY, 1)}
+    leads = "leads:\n" + "".join(
+        lead_yaml(i, id=f"{who}-lead", email=f"{who}@{who}co.example", phone=f'"+1 312 555 {3000 + i:04d}"')
+        for i, who in enumerate(DELIVERY, 1))
+    root = outreach_repo(make_repo, leads, campaign=TEXTS_FIRST, git=True)
+    with TwilioServer(now=dt.datetime(2026, 12, 7, 16, 0, tzinfo=dt.timezone.utc)) as twilio:
+        _env(monkeypatch, twilio.env())
+        assert _run(root, DAY0, "2026-12-07T10:00:00-06:00") == 0
+        sid = {m["To"]: m["sid"] for m in twilio.messages}
+        assert set(sid) == set(number.values())
+        later = dt.datetime(2026, 12, 7, 16, 2, tzinfo=dt.timezone.utc)
+        for who, (status, code) in DELIVERY.items():
+            twilio.set_status(sid[number[who]], status, error_code=code, at=later)
+        # Sent from our number by someone else (the console): not ours to guess.
+        theirs = twilio.outbound("+13125559999", "see you Tuesday", status="undelivered", error_code=30003,
+                                 date_sent=later)
+        assert _sync(root, monkeypatch, twilio.env()) == 0
+        out = capsys.readouterr().out
+        assert "sync 2026-12-08: 0 replies, 4 SMS undelivered, 1 unmatched" in out
+        assert f"SMS {theirs} to +13125559999 undelivered (30003): no touch of ours sent it" in out
+        assert git(root, "log", "-1", "--format=%s").strip() == \
+            "sync 2026-12-08: 0 replies, 4 SMS undelivered, 1 unmatched"
+        synced = sync_rows(root)
+        sent = {r[8]: r for r in history_events(root) if r[1] == "sent"}
+        touch_of = {r[9]: t for t, r in sent.items()}       # the sid each `sent` record keeps
+        assert sorted((r[2].split("-")[0], r[1], r[6], r[9]) for r in synced) == [
+            ("bea", "failed", "sms", "30004"), ("bea", "opted_out", "sms", "30004"),
+            ("lana", "failed", "sms", "30006"), ("lana", "wrong_number", "sms", "30006"),
+            ("nemo", "failed", "sms", "30005"), ("nemo", "wrong_number", "sms", "30005"),
+            ("otto", "failed", "sms", "30003")]
+        for r in synced:        # the touch that sent it, by its sid; when Twilio said so
+            who = r[2].split("-")[0]
+            assert r[8] == touch_of[sid[number[who]]] and r[5] == "0" and r[0] == "2026-12-07T16:02:00+00:00"
+            assert sid[number[who]] in r[10]
+        assert {r[10] for r in synced if r[2] == "nemo-lead"} >= {
+            f"undelivered: unknown destination handset (Twilio 30005, {sid[number['nemo']]})"}
+
+        # Again, the next day (its look-back reaches back to day 0): nothing is recorded twice.
+        assert _sync(root, monkeypatch, twilio.env(), day="2026-12-09") == 0
+        assert "sync 2026-12-09: 0 replies, 1 unmatched" in capsys.readouterr().out
+        assert sync_rows(root) == synced
+
+    # The days after, with the file transports.
+    _env(monkeypatch)
+    for day in ("2026-12-09", "2026-12-10", "2026-12-11", "2026-12-14", "2026-12-15", "2026-12-16",
+                "2026-12-17", "2026-12-18", "2026-12-21", "2026-12-22"):
+        assert _run(root, day, f"{day}T10:00:00-06:00") == 0
+    rows = history_events(root)
+    # the next step's wait counts from the day the text went, not from the sync that found it failed
+    assert {r[0][:10] for r in rows if r[1] == "sent" and r[5] == "1"} == {"2026-12-09"}
+    got = Counter((r[2].split("-")[0], r[5], r[6]) for r in rows if r[1] == "sent")
+    for who in DELIVERY:    # day 0 went once to each; the failed step is never sent again
+        assert got[(who, "0", "sms")] == 1, who
+        assert got[(who, "1", "email")] == 1, who
+    for who in ("dee", "dan", "otto"):      # delivered, or a handset off that day: the sequence goes on
+        assert got[(who, "2", "sms")] == 1 and got[(who, "3", "call")] == 1, who
+    for who in ("nemo", "lana", "bea"):     # the number takes no SMS, or they blocked ours
+        assert got[(who, "2", "sms")] == 0, who
+    assert got[("lana", "3", "call")] == 1 and got[("bea", "3", "call")] == 1    # a landline; a block of texts
+    assert got[("nemo", "3", "call")] == 0                                      # no such number
+    skipped = {(r[2].split("-")[0], r[5]) for r in rows if r[1] == "skipped"}
+    assert {("nemo", "2"), ("lana", "2"), ("bea", "2"), ("nemo", "3")} <= skipped
+    states = check_repository(root, today=dt.date(2026, 12, 23)).derived.states
+    assert states["lana-lead"].phone_usable and not states["nemo-lead"].phone_usable
+    assert states["bea-lead"].closed["sms"].event == "opted_out"
+
+
+def test_with_a_messaging_service_its_own_undelivered_texts_are_read(make_repo, monkeypatch, capsys):
+    leads = "leads:\n" + "".join(lead_yaml(i, id=f"{who}-lead", email=f"{who}@{who}co.example",
+                                           phone=f'"+1 312 555 {3100 + i:04d}"')
+                                 for i, who in enumerate(("ann", "bob"), 1))
+    root = outreach_repo(make_repo, leads, campaign=TEXTS_FIRST, git=True)
+    service = {"TWILIO_FROM": "", "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32}
+    with TwilioServer(now=dt.datetime(2026, 12, 7, 16, 0, tzinfo=dt.timezone.utc)) as twilio:
+        _env(monkeypatch, twilio.env(), service)
+        assert _run(root, DAY0, "2026-12-07T10:00:00-06:00") == 0
+        sid = {m["To"]: m["sid"] for m in twilio.messages}
+        twilio.set_status(sid["+13125553101"], "undelivered", error_code=30005)
+        twilio.set_status(sid["+13125553102"], "delivered")
+        # Another sender of the same account (no messaging service): none of this sync's business.
+        twilio.outbound("+13125559999", "see you Tuesday", status="undelivered", error_code=30005)
+        assert _sync(root, monkeypatch, twilio.env(), service) == 0
+    assert "sync 2026-12-08: 0 replies, 1 SMS undelivered, 0 unmatched" in capsys.readouterr().out
+    assert [(r[2], r[1], r[9]) for r in sync_rows(root)] == [("ann-lead", "failed", "30005"),
+                                                            ("ann-lead", "wrong_number", "30005")]
+    assert all("From" not in q for q in twilio.list_queries)

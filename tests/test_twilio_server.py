@@ -269,3 +269,27 @@ def test_inbound_defaults_are_fixed_not_the_wall_clock():
     assert second["date_sent"] == "Sun, 22 Nov 2026 08:00:00 +0000"
     assert first["direction"] == "inbound" and first["status"] == "received" and first["to"] == OUR_NUMBER
     assert re.fullmatch(r"SM[0-9a-f]{32}", sid)
+
+
+def test_a_message_taken_then_not_delivered_is_listed_with_its_new_status_and_code():
+    with TwilioServer() as server:
+        async def send(client):
+            return [(await client.messages.create_async(to=lead(i), from_=OUR_NUMBER, body=f"hi {i}")).sid
+                    for i in range(3)]
+        sids = asyncio.run(_with_client(server, send))
+        server.inbound(lead(0), "who is this?")
+        later = DEFAULT_NOW + dt.timedelta(minutes=3)
+        server.set_status(sids[0], "delivered", at=later)
+        server.set_status(sids[1], "undelivered", error_code=30005, at=later)
+        theirs = server.outbound(lead(9), "sent from the console", status="failed", error_code=30008)
+        with pytest.raises(KeyError):
+            server.set_status("SM" + "0" * 32, "delivered")
+        got = {m.sid: m for m in stream(server, from_=OUR_NUMBER, page_size=2)}     # two pages
+    assert server.list_requests == 2 and set(got) == {*sids, theirs}
+    assert (got[sids[0]].status, got[sids[0]].error_code) == ("delivered", None)
+    assert (got[sids[1]].status, got[sids[1]].error_code) == ("undelivered", 30005)
+    assert got[sids[1]].error_message == "Unknown destination handset"
+    assert got[sids[1]].date_updated == later and got[sids[1]].date_sent == DEFAULT_NOW
+    assert (got[sids[2]].status, got[sids[2]].error_code) == ("sent", None)
+    assert (got[theirs].status, got[theirs].error_code, got[theirs].direction) == ("failed", 30008, "outbound-api")
+    assert {m.to for m in got.values()} == {lead(0), lead(1), lead(2), lead(9)}

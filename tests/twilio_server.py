@@ -18,9 +18,13 @@ access the Twilio API, typically suspended or closed").
 ``GET /2010-04-01/Accounts/{sid}/Messages.json`` lists messages like Twilio:
 ``{"messages": [...], "first_page_uri", "next_page_uri", "previous_page_uri",
 "page", "page_size", "start", "end", "uri"}``, newest ``date_sent`` first. It
-lists the messages created by POST (shown as sent, ``date_sent`` = ``server.now``)
-and the inbound ones a test adds with ``server.inbound(from_, body, to=...,
-date_sent=...)`` (direction inbound, status received). Filters: ``To``,
+lists the messages created by POST (direction outbound-api, shown as sent,
+``date_sent`` = ``server.now``), the outbound ones a test adds with
+``server.outbound(to, body, ...)`` (sent from our number by something else than
+relead) and the inbound ones a test adds with ``server.inbound(from_, body, to=...,
+date_sent=...)`` (direction inbound, status received). As Twilio learns what became
+of a message after it took it, a test says so with ``server.set_status(sid,
+"delivered")`` or ``server.set_status(sid, "undelivered", error_code=30003)``. Filters: ``To``,
 ``From``, ``DateSent``, ``DateSent<``, ``DateSent>`` at whole-day granularity in
 UTC, both bounds inclusive (a value is ``YYYY-MM-DD`` or an ISO 8601 date-time;
 twilio-python sends ``date_sent_after=datetime`` as ``DateSent>=YYYY-MM-DDTHH:MM:SSZ``,
@@ -47,9 +51,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-__all__ = ["TwilioServer", "random_twilio_faults", "OUR_NUMBER", "DEFAULT_NOW"]
+__all__ = ["TwilioServer", "random_twilio_faults", "OUR_NUMBER", "DEFAULT_NOW", "DELIVERY_ERRORS"]
 
 _PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-zA-Z]+)/Messages\.json$")
+# Twilio's error_message for the delivery codes a message's status can end with.
+DELIVERY_ERRORS = {
+    30003: "Unreachable destination handset", 30004: "Message blocked", 30005: "Unknown destination handset",
+    30006: "Landline or unreachable carrier", 30007: "Message filtered", 30008: "Unknown error",
+}
 _ERRORS = {
     21610: (400, "Attempt to send to unsubscribed recipient"),
     21211: (400, "The 'To' number is not a valid phone number."),
@@ -280,6 +289,34 @@ class TwilioServer:
             self._store(self._resource(sid, to=to, from_=from_, body=body, direction="inbound",
                                        status="received", created=when, sent=when), when)
         return sid
+
+    def outbound(self, to: str, body: str, *, from_: str = OUR_NUMBER, status: str = "sent",
+                 error_code: int | None = None, date_sent: dt.datetime | None = None) -> str:
+        """A message sent from ``from_`` by something else than relead (the console, another tool),
+        as Twilio lists it; returns its sid."""
+        when = _utc(date_sent if date_sent is not None else self.now)
+        sid = "SM" + uuid.uuid4().hex
+        with self.lock:
+            self._store(self._resource(sid, to=to, from_=from_, body=body, direction="outbound-api",
+                                       status="sent", created=when, sent=when), when)
+        if status != "sent" or error_code is not None:
+            self.set_status(sid, status, error_code=error_code, at=when)
+        return sid
+
+    def set_status(self, sid: str, status: str, *, error_code: int | None = None,
+                   at: dt.datetime | None = None) -> None:
+        """What became of a message after Twilio took it (``delivered``, ``undelivered``, ``failed``
+        with ``error_code``...), updated ``at`` (default ``self.now``), as the list shows it from then on."""
+        when = _utc(at if at is not None else self.now)
+        with self.lock:
+            i = next((i for i, (_, _, r) in enumerate(self._listed) if r["sid"] == sid), None)
+            if i is None:
+                raise KeyError(f"no message {sid} on this endpoint")
+            sent, seq, resource = self._listed[i]
+            # A new dict: a page being written from the old one is not changed under it.
+            self._listed[i] = (sent, seq, {
+                **resource, "status": status, "error_code": error_code, "date_updated": _rfc2822(when),
+                "error_message": DELIVERY_ERRORS.get(error_code) if error_code is not None else None})
 
     def listed(self) -> list[dict]:
         """Every message resource the list can show, newest first (as with no filter)."""

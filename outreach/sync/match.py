@@ -17,7 +17,8 @@ The order (the first rule that finds one wins):
 
 An address or a domain that several leads share matches nothing: unmatched mail is listed
 for a person, never recorded against a lead. SMS match on the number the same way, except
-a STOP or START: it opts the number out (or in) for every lead that has it.
+a STOP or START: it opts the number out (or in) for every lead that has it. A text of ours
+Twilio could not deliver matches the touch whose `sent` record keeps its sid, or nothing.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class Touches:
         self.latest: dict[tuple[str, str], Record] = {}   # (lead, channel) -> latest touch
         self.known: set[str] = set()                # inbound ids already recorded
         self.enrolled: dict[str, Record] = {}       # lead -> latest enrolment
+        self.by_sid: dict[str, str] = {}            # the sid Twilio gave our SMS -> touch id
+        self.failed: set[str] = set()               # touches recorded failed (at send time or by a sync)
         for rec in model.history.records:
             ev = rec.event
             if ev in _TOUCH_EVENTS and rec.touch:
@@ -76,6 +79,10 @@ class Touches:
                     m = _RELAY.match(rec.note)
                     if m:
                         self.relay[m.group(1).lower()] = rec.touch
+                elif ev == "sent" and rec.channel == "sms" and rec.ref:
+                    self.by_sid[rec.ref] = rec.touch
+            elif ev == "failed" and rec.touch:
+                self.failed.add(rec.touch)
             elif ev == "enrolled":
                 self.enrolled[rec.lead] = rec
             elif ev in SYNC_RECORDED and rec.ref:
@@ -148,6 +155,11 @@ class Touches:
     def text(self, number: str) -> Match | None:
         """The lead a text came from (the latest SMS to it), when exactly one lead has the number."""
         return self._one(self.by_phone.get(number, ()), "sms", "sender")
+
+    def sent_sms(self, sid: str) -> Match | None:
+        """The touch that sent our SMS ``sid`` (its `sent` record's ref)."""
+        touch = self.by_sid.get(sid)
+        return self._touch(touch, "provider_id") if touch is not None else None
 
     def number(self, number: str) -> list[Match]:
         """Every lead with the number: a STOP or START is about the number, whoever of them sent it."""

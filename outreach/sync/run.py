@@ -15,12 +15,16 @@ complaint (ARF)        ``complained``: no more email to the lead, the sequence s
 unsubscribe            ``opted_out`` (channel email)
 SMS STOP / START       ``opted_out`` / ``opted_in`` (channel sms)
 SMS HELP               ``sms_help``
+an SMS undelivered     ``failed`` for its touch (ref the Twilio error code, note what it means
+                       and the message's sid), the step is not sent again; 30005 and 30006
+                       also record ``wrong_number`` (sms), 30004 ``opted_out`` (sms)
 =====================  ===========================================================
 
-Unmatched items are listed, never recorded. An item already recorded (its ref) is skipped,
-so syncing again records nothing twice. What to read: from the last day a sync wrote,
-with a day of overlap (the history says which: no state file to drift), never more than
-``sync.lookback_days`` back (default 30), which is also how far the first sync reads.
+Unmatched items are listed, never recorded. An item already recorded (its ref; for an
+undelivered SMS, its touch already failed) is skipped, so syncing again records nothing
+twice. What to read: from the last day a sync wrote, with a day of overlap (the history
+says which: no state file to drift), never more than ``sync.lookback_days`` back (default
+30), which is also how far the first sync reads.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from ..config import Config
 from .imap import SyncSourceError, read_mailbox
 from .mail import UNSUBSCRIBE_SUBJECT, Reading, UnsubscribeBox, inbound_id, parse_mail, read_mail
 from .match import Match, Touches
-from .sms import keyword, read_texts
+from .sms import DELIVERY_FAULTS, Undelivered, keyword, read_texts, read_undelivered
 
 __all__ = ["SyncResult", "sync", "WRITER", "last_synced", "SNIPPET", "unsubscribe_box"]
 
@@ -68,6 +72,7 @@ class SyncResult:
                  _n(c["bounce"], "bounce", "bounces") + (f" ({c['hard']} hard)" if c["bounce"] else ""),
                  _n(c["complaint"], "complaint", "complaints"), _n(c["unsubscribe"], "unsubscribe", "unsubscribes"),
                  _n(c["stop"], "STOP", "STOPs"), _n(c["start"], "START", "STARTs"), _n(c["help"], "HELP", "HELPs"),
+                 _n(c["undelivered"], "SMS undelivered", "SMS undelivered"),
                  _n(len(self.unmatched), "unmatched", "unmatched")]
         keep = [p for p in parts if not p.startswith("0 ") or p.endswith(("replies", "unmatched"))]
         return f"sync {self.day}: " + ", ".join(keep)
@@ -93,7 +98,7 @@ def sync(model: Model, *, root: Path | str, config: Config, today: dt.date, now:
     since = max(last - dt.timedelta(days=1), furthest) if last else furthest
     index = Touches(model)
     day = today.isoformat()
-    found: list[tuple[dt.datetime, str, Match, Reading | None, str, str]] = []   # (when, kind, match, ...)
+    found: list[tuple[dt.datetime, str, Match, Reading | Undelivered | None, str, str]] = []  # (when, kind, ...)
     unmatched: list[str] = []
     errors: list[str] = []
     sources: list[str] = []
@@ -124,9 +129,9 @@ def sync(model: Model, *, root: Path | str, config: Config, today: dt.date, now:
             errors.append(f"mail ({mailbox.username}): {exc}")
 
     if config.twilio is not None:
-        sources.append(f"Twilio texts to {config.twilio.from_number or 'the messaging service'}")
+        sources.append(f"Twilio texts to and from {config.twilio.from_number or 'the messaging service'}")
+        since_at = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
         try:
-            since_at = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
             for text in read_texts(config.twilio, since_at):
                 if text.sid in index.known:
                     continue
@@ -138,12 +143,28 @@ def sync(model: Model, *, root: Path | str, config: Config, today: dt.date, now:
                     continue
                 index.known.add(text.sid)
                 found.extend((text.sent_at, kind, m, None, text.sid, text.body) for m in matches)
+            # Twilio took these, then could not deliver them: the sid our `sent` record keeps says
+            # which touch; a touch already failed was recorded by an earlier sync.
+            for sms in read_undelivered(config.twilio, since_at):
+                match = index.sent_sms(sms.sid)
+                if match is None:
+                    unmatched.append(f"SMS {sms.sid} to {sms.to} {sms.status} ({sms.code}): "
+                                     "no touch of ours sent it")
+                    continue
+                if match.touch.touch in index.failed:
+                    continue
+                index.failed.add(match.touch.touch)
+                found.append((sms.at, "undelivered", match, sms, sms.sid, ""))
         except SyncSourceError as exc:
             errors.append(f"texts: {exc}")
 
     found.sort(key=lambda f: (f[0], f[4]))
     records, counts = [], Counter()
     for when, kind, match, reading, ref, extra in found:
+        if kind == "undelivered":
+            records.extend(_undelivered(day, match.touch, reading))
+            counts[kind] += 1
+            continue
         rec = _record(model, day, when, kind, match, reading, ref, extra, snippets=settings.sync.snippets)
         records.append(rec)
         counts[kind] += 1
@@ -208,6 +229,18 @@ def _record(model: Model, day: str, when: dt.datetime, kind: str, match: Match, 
     channel = "sms" if reading is None else "email"
     event, note = _what(model, day, when, kind, match, reading, extra, snippets=snippets)
     return Record(day, at, event, match.lead, campaign, enrolment, step, channel, variant, tid, ref, note)
+
+
+def _undelivered(day: str, touch: Record, sms: Undelivered) -> list[Record]:
+    """The touch failed (never sent again); and, when the code says so, what it means for the
+    lead's SMS, recorded as a send-time refusal records it (outreach/run.py)."""
+    meaning, mark = DELIVERY_FAULTS[sms.code]
+    at = sms.at.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    note = f"{sms.status}: {meaning} (Twilio {sms.code}, {sms.sid})"
+    out = [touch._replace(day=day, at=at, event="failed", ref=str(sms.code), note=note)]
+    if mark:
+        out.append(touch._replace(day=day, at=at, event=mark, ref=str(sms.code), note=f"{sms.to}: {note}"))
+    return out
 
 
 def _latest_enrolment(model: Model, lead: str) -> Record | None:

@@ -61,7 +61,10 @@ def read_progress(records: tuple[Record, ...], enrolled: Record) -> Progress:
         r = records[i]
         ev = r.event
         if r.campaign == campaign and r.enrolment == enrolment and r.step:
-            if ev in _STEP_EVENTS:
+            # A text Twilio took, then could not deliver (a `failed` a later sync records) was done
+            # the day it went: the next step's wait counts from then.
+            late_failure = ev == "failed" and r.step in steps and steps[r.step].event in ("sent", "settled_sent")
+            if ev in _STEP_EVENTS and not late_failure:
                 steps[r.step] = r
                 if ev == "deferred" or (r.channel == "sms" and ev in COUNTS_AS_TOUCH):
                     sms[r.touch] = ev

@@ -30,6 +30,9 @@ PAUSE_DAYS = 14                 # an automatic reply that gives no date pauses t
 SOFT_BOUNCES = (3, 14)          # this many soft bounces within this many days make a hard one
 _UNTIL = re.compile(r"^until (\d{4}-\d{2}-\d{2})")
 _NOTE_ADDRESS = re.compile(r"^([^\s:@]+@[^\s:@]+):")
+# A wrong number with this ref (Twilio's "landline or unreachable carrier", which a sync records)
+# cannot take SMS but can still be called.
+_SMS_ONLY_WRONG_NUMBER = frozenset(("30006",))
 
 
 def record_address(rec: Record) -> str:
@@ -199,7 +202,7 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
                 if record_address(rec) in ("", address):   # a corrected address is good again
                     closed["email"] = rec
             elif ev == "wrong_number":
-                wrong_number = True
+                wrong_number = wrong_number or rec.ref not in _SMS_ONLY_WRONG_NUMBER
                 closed.setdefault("sms", rec)
             elif ev == "out_of_scope":
                 out_of_scope_on = dt.date.fromisoformat(rec.day)
