@@ -422,3 +422,12 @@ def test_a_key_under_an_outcome_that_does_not_read_it_is_an_error(make_repo, exa
     p = the_problem(check(make_repo(GOOD, files={rel: text})), "does nothing under", file=rel,
                     line=line_of(text, new), lead=None)
     assert p.message.startswith(f"`{key}` does nothing under `") and p.fix.startswith("it belongs under `")
+
+
+@pytest.mark.parametrize("target", ["leads.yaml", "nowhere.yaml"])
+def test_a_leads_file_linked_to_nothing_cannot_be_read(make_repo, target):
+    """A link in a loop (to itself) or to nothing is a file relead cannot read, at its line 1."""
+    root = make_repo(GOOD)
+    _link(root, "leads.yaml", root / target)
+    p = the_problem(check(root), "cannot read the file", file="leads.yaml", line=1, lead=None)
+    assert p.fix == "check it exists and is readable"

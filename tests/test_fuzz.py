@@ -15,6 +15,7 @@ import copy
 import datetime as dt
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -380,13 +381,17 @@ def _make_links(root: Path, outside: Path, links) -> None:
         if inside and path.name != "stolen":
             # The file moves beside itself and is linked to: a symlink that stays inside.
             target = path.with_name(path.name + ".real")
-            if path.is_file() and not path.is_symlink():
+            if (path.is_file() or path.is_dir()) and not path.is_symlink():
                 path.rename(target)
+            elif path.name == "site":
+                target.mkdir(parents=True, exist_ok=True)       # a folder links to a folder
             elif not target.exists():
                 target = root / "leads.yaml"
         else:
             target = outside if path.name in ("stolen", "site") else outside / "passwd"     # folders link to a folder
-        if path.is_symlink() or path.exists():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)             # a folder of the repository, replaced by a link
+        elif path.is_symlink() or path.exists():
             path.unlink()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.symlink_to(target)

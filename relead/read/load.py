@@ -196,7 +196,9 @@ def _load(root: Path, today: dt.date | None, lenient_copy: bool, jobs: int | Non
             if camp is not None:
                 campaigns[camp.id] = camp
 
-    lead_paths = [root / LEADS_FILE] if (root / LEADS_FILE).is_file() else []
+    main_file = root / LEADS_FILE
+    # a link that leads nowhere (broken, or a loop) is a file that cannot be read, not a missing one
+    lead_paths = [main_file] if main_file.is_file() or main_file.is_symlink() else []
     lead_paths += sorted((root / "leads").glob("*.yaml"))
     if not lead_paths:
         problems.error(LEADS_FILE, (), "there is no leads file",
