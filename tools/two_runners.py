@@ -3,12 +3,12 @@
     .venv/bin/python tools/two_runners.py [--day 2026-12-02] [--code .]
 
 A bare repository stands for the team's remote and two clones of it for the scheduled
-job and a laptop, all holding this repository's example data. Both run ``python -m
+job and a laptop, all holding the example data of the checkout that runs. Both run ``python -m
 outreach send --push`` for ``--day`` against one local SMTP server (aiosmtpd on
 127.0.0.1), first one after the other with the second never pulling, then at the same
 moment. For each case it prints how many messages the server received, how many
 distinct Message-IDs, and how many arrived twice. ``--code`` runs another checkout's
-``outreach`` (an older commit, to compare). tests/test_outreach_runners.py holds the
+``outreach`` on that checkout's example (an older commit, to compare). tests/test_outreach_runners.py holds the
 same promise in the test suite.
 """
 
@@ -32,12 +32,13 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
-def _team(tmp: Path) -> tuple[Path, Path]:
+def _team(tmp: Path, data: Path) -> tuple[Path, Path]:
     origin = tmp / "origin"
     origin.mkdir()
     for name in ("leads.yaml", "content", "templates", "history", ".gitattributes"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, origin / name)
+        src = data / name
+        if src.exists():
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, origin / name)
     _git(origin, "init", "-q", "-b", "main")
     _git(origin, "add", "-A")
     _git(origin, "-c", "user.name=example", "-c", "user.email=example@example.invalid", "commit", "-q", "-m", "x")
@@ -57,12 +58,13 @@ def _team(tmp: Path) -> tuple[Path, Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--day", default="2026-12-02", help="the day both run (default: 2026-12-02)")
-    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose outreach runs")
+    parser.add_argument("--code", type=Path, default=ROOT,
+                        help="the checkout whose outreach runs, on that checkout's example data")
     args = parser.parse_args()
     now = f"{args.day}T10:00:00-06:00"
     for case in ("one after the other, the second never pulled", "both at the same moment"):
         with tempfile.TemporaryDirectory() as tmp, SmtpServer() as server:
-            job, laptop = _team(Path(tmp))
+            job, laptop = _team(Path(tmp), args.code.resolve())
             env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "TWILIO_", "IMAP_", "OUTREACH_"))}
             env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(server.port), SMTP_SECURITY="none",
                        PYTHONPATH=str(args.code.resolve()))
