@@ -31,9 +31,13 @@ from tests.twilio_server import TwilioServer
 
 SAMPLES = load_corpus()
 DAY0 = "2026-12-07"                         # a Monday
+# The business days after the first week's syncs, through 2026-12-22, when the end-to-end tests send.
+BUSINESS_DAYS_AFTER = ("2026-12-09", "2026-12-10", "2026-12-11", "2026-12-14", "2026-12-15", "2026-12-16",
+                       "2026-12-17", "2026-12-18", "2026-12-21", "2026-12-22")
 
 
 # -- the corpus, message by message ---------------------------------------------------------------
+
 
 def corpus_repo(make_repo):
     """The corpus' lead (Jane Doe at acme.example) with the two touches its messages answer."""
@@ -280,8 +284,7 @@ def test_replies_bounces_opt_outs_come_back_and_the_sequences_react(make_repo, i
 
         # The days after: send every business day through 12-22 with the file transports.
         _env(monkeypatch)
-        for day in ("2026-12-09", "2026-12-10", "2026-12-11", "2026-12-14", "2026-12-15", "2026-12-16",
-                    "2026-12-17", "2026-12-18", "2026-12-21", "2026-12-22"):
+        for day in BUSINESS_DAYS_AFTER:
             assert _run(root, day, f"{day}T10:00:00-06:00") == 0
     got = Counter()
     for r in history_events(root):
@@ -647,8 +650,7 @@ def test_texts_twilio_could_not_deliver_fail_their_touch_and_close_sms_for_the_n
 
     # The days after, with the file transports.
     _env(monkeypatch)
-    for day in ("2026-12-09", "2026-12-10", "2026-12-11", "2026-12-14", "2026-12-15", "2026-12-16",
-                "2026-12-17", "2026-12-18", "2026-12-21", "2026-12-22"):
+    for day in BUSINESS_DAYS_AFTER:
         assert _run(root, day, f"{day}T10:00:00-06:00") == 0
     rows = history_events(root)
     # the next step's wait counts from the day the text went, not from the sync that found it failed
