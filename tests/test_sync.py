@@ -38,7 +38,6 @@ BUSINESS_DAYS_AFTER = ("2026-12-09", "2026-12-10", "2026-12-11", "2026-12-14", "
 
 # -- the corpus, message by message ---------------------------------------------------------------
 
-
 def corpus_repo(make_repo):
     """The corpus' lead (Jane Doe at acme.example) with the two touches its messages answer."""
     touch, earlier = touch_id("jane-doe-acme", "hot-reactivation", "2026-11-24", 3), \
