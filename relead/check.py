@@ -43,8 +43,11 @@ class Checked:
 
 
 def check_repository(root: Path | str, *, today: dt.date | None = None, strict: bool = False,
-                     lenient_copy: bool = False, jobs: int | None = None) -> Checked:
+                     lenient_copy: bool = False, jobs: int | None = None, site: bool = False) -> Checked:
     """Validate everything under ``root``; never raises for bad input.
+
+    ``site``: the dashboard is built next; what only its pages read is worked out meanwhile
+    (:func:`relead.derive.derived.derive`).
 
     ``lenient_copy`` (what a send uses): an error in a message's copy does not stop the rest.
     It is listed in ``copy_faults`` (and among the warnings); the touches of that message fail
@@ -62,7 +65,7 @@ def check_repository(root: Path | str, *, today: dt.date | None = None, strict: 
     extra = Problems()
     if loaded.model is not None:
         check_messages(loaded.model, extra)
-        derived = derive(loaded.model, loaded.today, as_of=loaded.as_of, jobs=jobs)
+        derived = derive(loaded.model, loaded.today, as_of=loaded.as_of, jobs=jobs, site=site)
         # Like the model (see load), the derivations live as long as the command:
         # out of the cyclic collector's sight, later work (plan, render) is not slowed by them.
         gc.freeze()

@@ -35,7 +35,7 @@ def build(root: Path | str, out: Path | str, *, today: dt.date | None = None,
     (:mod:`site_builder.redact`), for a wider audience. ``jobs``: processes for loading
     and for rendering (:func:`relead.jobs.jobs_for`); the site is the same bytes with any number.
     """
-    checked = check_repository(root, today=today, strict=strict, jobs=jobs)
+    checked = check_repository(root, today=today, strict=strict, jobs=jobs, site=True)
     if not checked.ok or checked.derived is None:
         return Built(checked, 0)
     derived = redacted(checked.derived) if redact else checked.derived

@@ -161,4 +161,5 @@ def redact(derived: Derived) -> Derived:
     hyg = derived.hygiene
     hygiene = replace(hyg, unknown_touches=tuple(rec(r) for r in hyg.unknown_touches),
                       policy_blocks=tuple(rec(r) for r in hyg.policy_blocks))
-    return replace(derived, model=new_model, states=states, priorities=priorities, hygiene=hygiene)
+    # ahead=None: the campaign statistics and periods are worked out again, from the masked model
+    return replace(derived, model=new_model, states=states, priorities=priorities, hygiene=hygiene, ahead=None)

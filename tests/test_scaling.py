@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import relead.derive.derived
 import relead.jobs
 import relead.read.load
 import site_builder.writer
@@ -43,9 +44,10 @@ def forced_pool(monkeypatch):
             forked.append(self.forked)
 
     monkeypatch.setattr(relead.read.load, "MIN_LEADS_BYTES", 0)
+    monkeypatch.setattr(relead.derive.derived, "MIN_LEADS_APART", 0)
     monkeypatch.setattr(site_builder.writer, "MIN_PAGES", 0)
-    monkeypatch.setattr(relead.read.load, "Mapped", Spy)
-    monkeypatch.setattr(site_builder.writer, "Mapped", Spy)
+    for module in (relead.read.load, relead.derive.derived, site_builder.writer):
+        monkeypatch.setattr(module, "Mapped", Spy)
     return forked
 
 
@@ -55,9 +57,11 @@ def _tree(root: Path) -> list[str]:
 
 def test_the_example_builds_to_the_same_bytes_in_one_process_and_in_several(tmp_path, forced_pool):
     one = build(EXAMPLE, tmp_path / "one", today=TODAY, jobs=1)
-    assert one.files and forced_pool == []          # one process: no pool asked for
+    assert one.files and not any(forced_pool)       # one process: nothing forked
     two = build(EXAMPLE, tmp_path / "two", today=TODAY, jobs=2)
-    assert len(forced_pool) >= 2 and all(forced_pool)   # the leads, then the pages
+    assert sum(forced_pool) >= 3                    # the leads, derive, then the pages
+    # the campaign statistics and the periods, made by a worker while the rest was derived
+    assert two.checked.derived.ahead is not None and one.checked.derived.ahead is None
     three = build(EXAMPLE, tmp_path / "three", today=TODAY, jobs=3)
 
     files = _tree(tmp_path / "one")
@@ -105,7 +109,8 @@ def test_problems_are_the_same_in_one_process_and_in_several(case, tmp_path, wri
     special, files = CASES[case]
     root = write_repo(tmp_path / "repo", _leads(80, special), files=files)
     one = check_repository(root, today=TODAY, jobs=1)
-    assert forced_pool == []
+    assert not any(forced_pool)
+    alone = len(forced_pool)
     for jobs in (2, 3):
         several = check_repository(root, today=TODAY, jobs=jobs)
         assert [p.format() for p in several.problems] == [p.format() for p in one.problems]
@@ -113,7 +118,7 @@ def test_problems_are_the_same_in_one_process_and_in_several(case, tmp_path, wri
         if one.loaded.model is not None:
             assert several.loaded.model.leads == one.loaded.model.leads
             assert several.loaded.model.history == one.loaded.model.history
-    assert forced_pool and all(forced_pool)
+    assert forced_pool[alone:] and all(forced_pool[alone:])
     if case == "errors":
         text = "\n".join(p.format() for p in one.problems)
         # Always the first lead with the id, whichever run or file it was in.

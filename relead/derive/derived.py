@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from ..gcpause import collector_paused
@@ -35,18 +35,26 @@ class Derived:
     priorities: tuple[Priority, ...]
     hygiene: Hygiene
     as_of: dt.datetime | None = None     # the settings' as_of, when it gave ``today`` (relead.clock)
+    ahead: "_Ahead | None" = field(default=None, repr=False, compare=False)   # derive(site=True)
 
     # Two walks over every history record that only the dashboard and summary.json need (not
-    # `make check`): made when first asked for, then shared by every page and export.
+    # `make check`): made when first asked for (or by a worker ahead), then shared by every
+    # page and export.
     @functools.cached_property
     def stats(self) -> Stats:
         """What each campaign, channel and touch number brought (:mod:`relead.derive.campaign_stats`)."""
-        return campaign_stats(self.model, self.states)
+        made = self._made_ahead
+        return made[0] if made is not None else campaign_stats(self.model, self.states)
 
     @functools.cached_property
     def periods(self) -> tuple[PeriodSummary, ...]:
         """This week, month and quarter against the one before (:mod:`relead.derive.periods`)."""
-        return period_summaries(self.model, self.today, self.states)
+        made = self._made_ahead
+        return made[1] if made is not None else period_summaries(self.model, self.today, self.states)
+
+    @functools.cached_property
+    def _made_ahead(self) -> tuple[Stats, tuple[PeriodSummary, ...]] | None:
+        return self.ahead.result(self.model) if self.ahead is not None else None
 
 
 # Below this many leads, what hygiene finds in the files takes less time than forking a worker for
@@ -55,18 +63,21 @@ MIN_LEADS_APART = 20_000
 
 
 def derive(model: Model, today: dt.date, *, as_of: dt.datetime | None = None,
-           jobs: int | None = None) -> Derived:
+           jobs: int | None = None, site: bool = False) -> Derived:
     """Everything derived from the model. ``jobs`` (:func:`relead.jobs.jobs_for`): with more
-    than one and a large model, part of hygiene is worked out in a worker meanwhile."""
+    than one and a large model, part of hygiene is worked out in a worker meanwhile; with
+    ``site`` (the dashboard will be built), so are :attr:`Derived.stats` and ``periods``."""
     # Like loading (relead.read.load), deriving makes hundreds of thousands of objects that live
     # as long as the command, and no cycles: the cyclic collector would only walk them again.
     with collector_paused(keep=True):
-        return _derive(model, today, as_of, jobs)
+        return _derive(model, today, as_of, jobs, site)
 
 
-def _derive(model: Model, today: dt.date, as_of: dt.datetime | None = None, jobs: int | None = None) -> Derived:
+def _derive(model: Model, today: dt.date, as_of: dt.datetime | None = None, jobs: int | None = None,
+            site: bool = False) -> Derived:
     settings = model.settings
     apart = len(model.leads) >= MIN_LEADS_APART and jobs_for(jobs) > 1
+    ahead = None
     global _MODEL
     _MODEL = model
     try:
@@ -74,6 +85,8 @@ def _derive(model: Model, today: dt.date, as_of: dt.datetime | None = None, jobs
         # states, counts and ranks.
         with Mapped(_from_files, [None], jobs=2 if apart else 1) as mapped:
             states = derive_states(model)
+            if apart and site:
+                ahead = _Ahead(model, today, states)
             values = list(states.values())
             derived = dict(
                 funnel=F.funnel(values, settings),
@@ -89,10 +102,39 @@ def _derive(model: Model, today: dt.date, as_of: dt.datetime | None = None, jobs
         _MODEL = None
     derived["hygiene"] = hygiene(states, model.campaigns, model.history, today,
                                  touch_target=settings.scoring.touch_target, found=found)
-    return Derived(model=model, today=today, states=states, as_of=as_of, **derived)
+    return Derived(model=model, today=today, states=states, as_of=as_of, ahead=ahead, **derived)
 
 
 _MODEL: Model | None = None       # set while the worker forks: it inherits it
+_AHEAD: tuple | None = None        # (model, today, states), likewise
+
+
+class _Ahead:
+    """The dashboard's two walks over history (:attr:`Derived.stats`, ``periods``), made by a
+    worker forked as soon as the states are known. Meanwhile this process ranks, finds what
+    hygiene finds, lints and locates problems: one core would idle else, and a build has
+    nothing left to wait for them when it starts its pages."""
+
+    def __init__(self, model: Model, today: dt.date, states: Mapping[str, LeadState]):
+        global _AHEAD
+        _AHEAD = (model, today, states)
+        try:
+            self._mapped = Mapped(_site_numbers, [None], jobs=2)
+        finally:
+            _AHEAD = None
+
+    def result(self, model: Model) -> tuple[Stats, tuple[PeriodSummary, ...]]:
+        (stats, periods), = self._mapped.results()
+        # Each campaign's statistics came back without the campaign (the model's own object).
+        return replace(stats, campaigns={cid: replace(c, campaign=model.campaigns[cid])
+                                         for cid, c in stats.campaigns.items()}), periods
+
+
+def _site_numbers(_: None) -> tuple[Stats, tuple[PeriodSummary, ...]]:
+    model, today, states = _AHEAD
+    stats = campaign_stats(model, states)
+    return (replace(stats, campaigns={cid: replace(c, campaign=None) for cid, c in stats.campaigns.items()}),
+            period_summaries(model, today, states))
 
 
 def _from_files(_: None) -> tuple:
