@@ -460,7 +460,8 @@ class StageStep:
 
 
 class TimelineItem(NamedTuple):
-    """One record of a lead's history, as its timeline shows it (all text, escaped by the template)."""
+    """One record of a lead's history, as its timeline shows it (all text, escaped by the template).
+    ``lead.html`` unpacks it in this order (quicker than a field at a time: 50,000 pages)."""
 
     at: str             # ISO time, as recorded (UTC)
     when: str           # in the team's time zone (settings timezone): "2026-09-01 09:15 CDT"

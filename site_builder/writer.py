@@ -63,10 +63,10 @@ def write_site(out: Path, files: Mapping[str, Content] | Iterable[tuple[str, Con
 
     A content may be a function that returns it (a page not rendered yet). A run of
     those is handed, when the stream moves past it, to ``jobs`` worker processes
-    (:func:`relead.jobs.jobs_for`) if there are enough of them (or if an earlier run
-    was: the site is large, and so are its other pages); this process writes what
-    follows meanwhile, then takes its share of what is left. The files are the same
-    whichever process writes them.
+    (:func:`relead.jobs.jobs_for`) if there are enough of them; this process writes what
+    follows meanwhile (a short run of functions too: rendered here, not by one more
+    process, which would copy again every page of memory they read), then takes its
+    share of what is left. The files are the same whichever process writes them.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +83,7 @@ def write_site(out: Path, files: Mapping[str, Content] | Iterable[tuple[str, Con
                 deferred.append((rel, content))
                 continue
             if deferred:
-                started.append(_Deferred(str(staging), deferred, made, jobs, large=_large(started)))
+                started.append(_Deferred(str(staging), deferred, made, jobs))
                 deferred = []
             path = os.path.join(staging, rel)
             folder = os.path.dirname(path)
@@ -93,7 +93,7 @@ def write_site(out: Path, files: Mapping[str, Content] | Iterable[tuple[str, Con
             _write_file(path, content.encode("utf-8") if isinstance(content, str) else content)
             n += 1
         if deferred:
-            started.append(_Deferred(str(staging), deferred, made, jobs, large=_large(started)))
+            started.append(_Deferred(str(staging), deferred, made, jobs))
         for run in started:
             n += run.finish()
         os.chmod(staging, 0o755)
@@ -127,7 +127,7 @@ class _Deferred:
     meanwhile (the contexts of the pages after these) leaves no core idle."""
 
     def __init__(self, staging: str, deferred: list[tuple[str, Callable]], made: set[str],
-                 jobs: int | None, *, large: bool = False):
+                 jobs: int | None):
         for folder in {os.path.dirname(os.path.join(staging, rel)) for rel, _ in deferred} - made:
             os.makedirs(folder, exist_ok=True)
             made.add(folder)
@@ -135,9 +135,8 @@ class _Deferred:
         self.deferred = deferred
         self._mapped = None
         self._count = 0
-        n_jobs = jobs_for(jobs) if large or len(deferred) >= MIN_PAGES else 1
-        self.pooled = n_jobs > 1
-        if not self.pooled:
+        n_jobs = jobs_for(jobs) if len(deferred) >= MIN_PAGES else 1
+        if n_jobs == 1:
             self._count = _render(staging, deferred, 0, len(deferred))
             return
         import multiprocessing      # only for a pool (see relead.jobs)
@@ -179,10 +178,6 @@ class _Deferred:
         if self._mapped is not None:
             self._mapped.close()
             self._mapped = None
-
-
-def _large(started: list[_Deferred]) -> bool:
-    return any(run.pooled for run in started)
 
 
 def _take_runs(_worker: int) -> int:
