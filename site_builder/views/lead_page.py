@@ -45,6 +45,7 @@ class LeadPages:
             self.zone = dt.timezone.utc
         self._local: dict[str, str] = {}     # "YYYY-MM-DDTHH:MM" + offset -> as the team reads it
         self._wheres: dict[tuple[str, str, str], str] = {}
+        self._steps: dict[tuple[int, dt.date | None, str], StageStep] = {}
         self._handed_by_owner: dict[str, dict[str, str]] = {}
 
     def local_time(self, at: str) -> str:
@@ -88,7 +89,7 @@ class LeadPages:
         nothing says how that touch ended. (Hot at 100,000 leads: records are unpacked, not
         read field by field; what many records share is worked out once.)"""
         done = {rec[9] for rec in records if rec[2] in _RESULTS}
-        events, local, where_of = TIMELINE_EVENTS, self.local_time, self._where
+        events, local, known, where_of = TIMELINE_EVENTS, self.local_time, self._local, self._where
         handed = self._handed(owner)
         new = tuple.__new__
         items = []
@@ -108,7 +109,8 @@ class LeadPages:
                     text = f"Replied: a colleague wrote ({colleague})"
             elif ev == "auto_reply":
                 note = _auto_reply_words(note)
-            items.append(new(TimelineItem, (at, local(at), kind, text, channel,
+            # local_time's own key, but for fractional seconds (which miss, and go the long way)
+            items.append(new(TimelineItem, (at, known.get(at[:16] + at[19:]) or local(at), kind, text, channel,
                                             where_of(campaign, step, variant) if campaign else "",
                                             note or (ref if show_ref else ""))))
         return tuple(items)
@@ -119,6 +121,7 @@ class LeadPages:
         lost = lead.lost
         reached = st.reached
         path = []
+        steps = self._steps
         for i, stage in enumerate(self.funnel):
             day = reached.get(stage)
             if lost is not None and lost.stage == stage:
@@ -129,7 +132,10 @@ class LeadPages:
                 state = "reached"
             else:
                 state = ""
-            path.append(StageStep(self.stage_labels[i], day.isoformat() if day else "", state))
+            step = steps.get((i, day, state))
+            if step is None:     # a few thousand kinds of step in all: made once each
+                step = steps[i, day, state] = StageStep(self.stage_labels[i], day.isoformat() if day else "", state)
+            path.append(step)
         records = self.model.history.by_lead.get(lead.id, ())
         timeline: tuple[TimelineItem, ...] = ()
         if records:
