@@ -142,6 +142,19 @@ def test_a_pool_whose_parent_counts_as_a_worker_runs_what_no_worker_has_started(
     assert pids[0] != os.getpid()
 
 
+def test_while_pools_are_open_this_process_hands_the_interpreter_lock_round_sooner():
+    """A pool's results come through a pipe a thread of this process reads: it gets its turns
+    more often while any pool is open (relead.jobs), and the interval is as before after."""
+    before = sys.getswitchinterval()
+    outer = relead.jobs.Mapped(_pid_after_work, range(2), jobs=2)
+    with relead.jobs.Mapped(_pid_after_work, range(2), jobs=2) as inner:
+        assert sys.getswitchinterval() == min(before, 0.0005)
+        assert len(list(inner.results())) == 2
+    assert sys.getswitchinterval() == min(before, 0.0005)      # the outer one is still open
+    assert len(list(outer.results())) == 2
+    assert sys.getswitchinterval() == before
+
+
 def test_jobs_come_from_the_option_then_the_environment_then_the_cores(monkeypatch):
     monkeypatch.delenv(ENV, raising=False)
     assert jobs_for(None) == available_cores() == jobs_for(0)
