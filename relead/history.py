@@ -36,7 +36,7 @@ from .problems import Problems
 from .read.safepath import OUTSIDE_FIX, not_utf8, outside
 
 __all__ = [
-    "COLUMNS", "HEADER", "Record", "History", "HistoryWriter", "read_history", "touch_id",
+    "COLUMNS", "HEADER", "Record", "History", "HistoryWriter", "read_history", "history_lead_ids", "touch_id",
     "TOUCH_EVENTS", "RESPONSE_EVENTS", "SYNC_EVENTS", "SYNC_RECORDED", "EVENTS", "escape", "unescape", "history_file",
     "last_touch_events",
 ]
@@ -235,6 +235,28 @@ def read_history(root: Path, problems: Problems, *, rel_to: Path | None = None) 
     return History(tuple(records),
                    MappingProxyType({k: tuple(v) for k, v in by_lead.items()}),
                    MappingProxyType(first_seen))
+
+
+def history_lead_ids(root: Path, *, rel_to: Path) -> frozenset[str]:
+    """Every lead id the history files under ``root`` name, from their lead column alone: the
+    ids a new lead may not take (an import's, :mod:`relead.intake`). A line or file that
+    :func:`read_history` would refuse gives what it can; saying so is ``make check``'s job."""
+    root = Path(root)
+    if not root.is_dir() or outside(root, rel_to) is not None:
+        return frozenset()
+    ids: set[str] = set()
+    for path in root.rglob("*.tsv"):
+        if not _FILE_RE.match(path.name) or outside(path, rel_to) is not None:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for line in text.split("\n"):
+            parts = line.split("\t", 3)        # at, event, lead, the rest
+            if len(parts) == 4 and line[0] != "#" and parts[2]:
+                ids.add(parts[2])
+    return frozenset(ids)
 
 
 class HistoryWriter:

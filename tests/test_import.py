@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 
 from relead.check import check_repository
 from relead.cli import main
+from relead.history import history_lead_ids, read_history
 from relead.intake.editing import import_file
 from relead.intake.csv_table import ImportFailed, read_table
 from relead.intake.values import parse_amount
+from relead.problems import Problems
 from relead.intake.leads_text import item_text, parse_items
 from relead.read.leadlines import scan
 from relead.read.yamlparse import parse
@@ -214,6 +216,28 @@ def test_ids_are_never_reused(make_repo):
                                   "Lin Wei,Brightline Foods Inc.,b@lin.example,,open\n", encoding="utf-8")
     edited = import_file(root, root / "two.csv", today=TODAY)
     assert [lead["id"] for lead in edited.plan.new] == ["lin-wei-brightline-foods-2", "lin-wei-brightline-foods-3"]
+
+
+def test_history_lead_ids_are_the_leads_read_history_finds():
+    """The import reads only the lead column of history/: the same ids as reading every record."""
+    history = read_history(EXAMPLE / "history", Problems(), rel_to=EXAMPLE)
+    ids = history_lead_ids(EXAMPLE / "history", rel_to=EXAMPLE)
+    assert len(ids) >= 50 and ids == frozenset(history.by_lead)
+
+
+def test_a_broken_history_line_is_make_checks_to_report_and_its_lead_id_stays_taken(make_repo):
+    from relead.history import HEADER, Record
+    rec = Record("2026-11-20", "2026-11-20T15:00:00Z", "enrolled", "lin-wei-brightline-foods", "nurture",
+                 "2026-11-20", "", "", "")
+    broken = "2026-11-20T16:00:00Z\tenrolled\tmei-tan-tanco\tnurture\n"       # 4 columns, not 12
+    root = make_repo("leads:\n  - id: ann-a\n    name: Ann A\n    reached: {new: 2026-01-05}\n",
+                     history={"2026/11/2026-11-20.outreach.tsv": HEADER + rec.line() + broken})
+    assert any("malformed history record" in p.message for p in check_repository(root, today=TODAY).errors)
+    (root / "two.csv").write_text("name,company,email,lost_date,status\n"
+                                  "Lin Wei,Brightline Foods,a@lin.example,,open\n"
+                                  "Mei Tan,TanCo,mei@tanco.example,,open\n", encoding="utf-8")
+    edited = import_file(root, root / "two.csv", today=TODAY)
+    assert [lead["id"] for lead in edited.plan.new] == ["lin-wei-brightline-foods-2", "mei-tan-tanco-2"]
 
 
 def test_crlf_and_compact_files_keep_their_style(make_repo):

@@ -4,8 +4,11 @@ Both commands run the same steps (2 to 5 are :func:`relead.intake.splice.apply_i
 the one place that writes leads files):
 
 1. load and validate the repository once (:func:`relead.read.load.load`); refuse
-   when it has errors already (the result could not pass ``make check``). An
-   import maps its rows meanwhile, while workers validate the leads;
+   when it has errors already (the result could not pass ``make check``). Of
+   history/, only the lead ids are read: a new lead never takes one, and history's
+   own problems are ``make check``'s to report (an edit of the leads files neither
+   makes nor mends them). An import maps its rows meanwhile, while workers
+   validate the leads;
 2. decide, row by row, what is new, what fills in an existing lead and what
    repeats (:func:`relead.intake.dedupe.plan`);
 3. edit the text, never re-dump it: new leads are appended to the list, keys
@@ -33,6 +36,7 @@ from pathlib import Path
 from ..arguments import date_arg
 from ..clock import note_for
 from ..gcpause import collector_paused
+from ..history import history_lead_ids
 from ..model import Settings
 from ..problems import Problems
 from ..read.load import load
@@ -73,22 +77,25 @@ def import_file(root: Path | str, file: Path | str, *, choice: str | None = None
                            "usage")
     table = read_table(data, name=name, encoding=encoding)
     outcome: list = []
+    taken: list[frozenset[str]] = []
 
     def meanwhile(settings: Settings, day: dt.date) -> None:
         # While the leads are validated. What goes wrong is said once the repository is known
         # to be valid, as if the rows had been mapped then.
+        taken.append(history_lead_ids(root / "history", rel_to=root))
         try:
             outcome.append(_map_table(table, settings, day, choice=choice, mapping=mapping, source=source,
                                       owner=owner, date_format=date_format))
         except Exception as exc:
             outcome.append(exc)
 
-    loaded = load(root, today=today, meanwhile=meanwhile)
+    loaded = load(root, today=today, meanwhile=meanwhile, history=False)
     _require_valid(loaded)
     if isinstance(outcome[0], Exception):
         raise outcome[0]
     fmt, mapped = outcome[0]
-    edited = apply_incoming(root, loaded, mapped.incoming, dry_run=dry_run, notes=mapped.notes)
+    edited = apply_incoming(root, loaded, mapped.incoming, history_ids=taken[0], dry_run=dry_run,
+                            notes=mapped.notes)
     if edited.plan.estimates:     # the report says at which line to correct a value the row did not give
         edited = replace(edited, plan=locate_estimates(edited.plan, edited.texts))
     if mapped.skipped:       # rows the mapping left out (a status that maps to skip, nobody named)
@@ -138,10 +145,11 @@ def _read_mapping(path: Path, settings) -> MappingFile:
 def add_lead(root: Path | str, *, today: dt.date | None = None, dry_run: bool = False, **fields: str) -> Edited:
     """Capture one lead (``name``, ``company``, ``email``, ``phone``, ``source``, ``owner``...)."""
     root = Path(root)
-    loaded = load(root, today=today)
+    loaded = load(root, today=today, history=False)
     _require_valid(loaded)
     incoming = capture(loaded.model.settings, loaded.today, **fields)
-    return apply_incoming(root, loaded, [incoming], dry_run=dry_run, where=lambda row: "the new lead")
+    return apply_incoming(root, loaded, [incoming], history_ids=history_lead_ids(root / "history", rel_to=root),
+                          dry_run=dry_run, where=lambda row: "the new lead")
 
 
 # ---------------------------------------------------------------------------

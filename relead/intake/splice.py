@@ -19,7 +19,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 from ..jobs import Mapped, jobs_for
 from ..problems import Problem, Problems
@@ -120,9 +120,12 @@ def _lf(text: str) -> str:
 # The edit
 # ---------------------------------------------------------------------------
 
-def apply_incoming(root: Path | str, loaded: Loaded, incoming: Sequence[Incoming], *, dry_run: bool,
-                   where: Callable[[int], str] = lambda row: f"row {row}", notes: Sequence[str] = ()) -> Edited:
-    """Plan, edit, check and (unless ``dry_run``) write; :class:`ImportFailed` when the result would not be valid."""
+def apply_incoming(root: Path | str, loaded: Loaded, incoming: Sequence[Incoming], *, history_ids: Collection[str],
+                   dry_run: bool, where: Callable[[int], str] = lambda row: f"row {row}",
+                   notes: Sequence[str] = ()) -> Edited:
+    """Plan, edit, check and (unless ``dry_run``) write; :class:`ImportFailed` when the result would not be valid.
+    ``history_ids``: the leads history/ names (:func:`relead.history.history_lead_ids`), whose ids
+    no new lead may take."""
     root = Path(root)
     _require_valid(loaded)
     model = loaded.model
@@ -136,7 +139,7 @@ def apply_incoming(root: Path | str, loaded: Loaded, incoming: Sequence[Incoming
         raw = files[rel].raw(index)
         return {k for k, v in raw.items() if v is not None and v != "" and v != [] and v != {}}
 
-    taken = set(position) | set(model.history.by_lead)
+    taken = set(position) | set(history_ids)
     follow_up = business_days_after(loaded.today, FOLLOW_UP_BUSINESS_DAYS, model.settings.sending)
     p = plan(incoming, known, present=present, taken=taken, follow_up=follow_up)
     if not p.new and not p.updates:
@@ -273,22 +276,25 @@ def _append_checked(lay: Layout, edited: str, new: Sequence[dict], rel: str, tai
     head = append_head(lay, edited)
     results = _mapped(_append_run, *_runs(len(new)), (lay, new))
     body = head + "".join(text for text, _ in results)
-    if any(items is None for _, items in results) or not _reads_back(
+    if not all(same for _, same in results) or not _reads_back(
             head + emit_appended(lay, new[:1], more=len(new) > 1), tail_from, expected_last, new[:1], rel):
         return body, _check_append(body, tail_from, expected_last, new, rel)
-    return body, [item for _, items in results for item in items]
+    # Each run parsed back to exactly its leads: those are the leads the file now holds.
+    return body, list(new)
 
 
-def _append_run(span: tuple[int, int]) -> tuple[str, list | None]:
-    """(the lines of a run of new leads, the leads they parse to, or None if not the intended ones)."""
+def _append_run(span: tuple[int, int]) -> tuple[str, bool]:
+    """(the lines of a run of new leads, whether they parse back to exactly those leads). Only
+    the verdict comes back, not the parsed leads: equal to the ones given, they would cost
+    their pickling both ways for nothing."""
     lay, new = _SHARED
     a, b = span
     text = emit_appended(lay, new[a:b], more=b < len(new))
     try:
         items = parse_items(text)
     except LayoutError:
-        return text, None
-    return text, items if items == list(new[a:b]) else None
+        return text, False
+    return text, items == list(new[a:b])
 
 
 def _reads_back(text: str, tail_from: int | None, expected_last: dict | None, new: Sequence[dict],

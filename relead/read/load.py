@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..clock import default_now, default_today, real_today
 from ..gcpause import collector_paused
-from ..history import read_history
+from ..history import History, read_history
 from ..jobs import MIN_LEADS_BYTES, Mapped, jobs_for
 from ..model import Model, Settings
 from ..problems import Problem, Problems
@@ -131,23 +131,26 @@ def _lead_at(value, path) -> str | None:
 
 
 def load(root: Path | str, *, today: dt.date | None = None, lenient_copy: bool = False,
-         jobs: int | None = None, meanwhile: Callable[[Settings, dt.date], None] | None = None) -> Loaded:
+         jobs: int | None = None, meanwhile: Callable[[Settings, dt.date], None] | None = None,
+         history: bool = True) -> Loaded:
     """Load and validate everything under ``root``; never raises for bad input. With
     ``lenient_copy``, errors in message copy (:func:`is_copy_fault`) still give a model: a
     send fails only the touches of a broken message. ``jobs``: processes for the leads
     (:func:`relead.jobs.jobs_for`; the result is the same with any number). ``meanwhile``
     (settings, today): the caller's work that needs only the settings, done while workers
-    validate the leads (an import maps its rows), when the settings are valid."""
+    validate the leads (an import maps its rows), when the settings are valid. Without
+    ``history``, history/ is not read: the model's is empty (an edit of the leads files
+    needs only its lead ids, :func:`relead.history.history_lead_ids`)."""
     # Loading makes millions of small objects and frees almost none, so the cyclic
     # collector would scan them again and again (seconds at 100,000 leads). It is
     # paused meanwhile (relead.gcpause), and what was loaded is moved out of its sight
     # before it wakes: the model is immutable and lives as long as the command.
     with collector_paused(keep=True):
-        return _load(Path(root), today, lenient_copy, jobs, meanwhile)
+        return _load(Path(root), today, lenient_copy, jobs, meanwhile, history)
 
 
 def _load(root: Path, today: dt.date | None, lenient_copy: bool, jobs: int | None = None,
-          meanwhile: Callable[[Settings, dt.date], None] | None = None) -> Loaded:
+          meanwhile: Callable[[Settings, dt.date], None] | None = None, history: bool = True) -> Loaded:
     problems = Problems()
     src = _Sources(root)
 
@@ -209,16 +212,16 @@ def _load(root: Path, today: dt.date | None, lenient_copy: bool, jobs: int | Non
         if text is not None:
             texts.append((src.rel(path), text))
     work = partial(meanwhile, settings, today) if meanwhile is not None and settings is not None else None
-    leads, history = _leads_and_history(root, src, texts, problems, _Context(settings, campaign_ids, today),
-                                        jobs=jobs, meanwhile=work)
-    if not leads and history.by_lead and lead_paths:
-        check_not_emptied([src.rel(path) for path in lead_paths], len(history.by_lead), problems)
+    leads, records = _leads_and_history(root, src, texts, problems, _Context(settings, campaign_ids, today),
+                                        jobs=jobs, meanwhile=work, history=history)
+    if not leads and records.by_lead and lead_paths:
+        check_not_emptied([src.rel(path) for path in lead_paths], len(records.by_lead), problems)
 
     model = None
     blocking = [p for p in problems.errors if not (lenient_copy and is_copy_fault(p))]
     if not blocking and settings is not None:
         model = Model(settings=settings, leads=tuple(leads), campaigns=MappingProxyType(campaigns),
-                      messages=MappingProxyType(messages), pages=tuple(pages), history=history,
+                      messages=MappingProxyType(messages), pages=tuple(pages), history=records,
                       by_id=MappingProxyType({lead.id: lead for lead in leads}))
     return Loaded(model, tuple(problems.items), today, src.texts, src.lead_counts, as_of,
                   lead_lines=src.lead_lines)
@@ -235,7 +238,7 @@ class _Context:
 
 def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], problems: Problems,
                        ctx: _Context, *, jobs: int | None,
-                       meanwhile: Callable[[], None] | None = None) -> tuple[list, object]:
+                       meanwhile: Callable[[], None] | None = None, history: bool = True) -> tuple[list, object]:
     """Every leads file's leads (problems into ``problems``), then history/.
 
     With several processes, each file is cut into runs of whole leads
@@ -255,7 +258,7 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
             leads.extend(_file_leads(src, file, text, problems, ctx, seen))
         if meanwhile is not None:
             meanwhile()
-        return leads, read_history(root / "history", problems, rel_to=root)
+        return leads, read_history(root / "history", problems, rel_to=root) if history else History()
 
     tasks = []
     cuts = {}
@@ -272,7 +275,7 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
     try:
         with Mapped(_validate_run, tasks, jobs=n, workers=n - 1) as mapped:
             later = Problems()
-            history = read_history(root / "history", later, rel_to=root)
+            records = read_history(root / "history", later, rel_to=root) if history else History()
             if meanwhile is not None:
                 meanwhile()
             results = list(mapped.results())
@@ -307,7 +310,7 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
             if starts is not None and len(starts) == count:
                 src.lead_lines[file] = LeadLines(text, starts)
     problems.items.extend(later.items)
-    return leads, history
+    return leads, records
 
 
 def _file_leads(src: _Sources, file: str, text: str, problems: Problems, ctx: _Context, seen: dict) -> list:
