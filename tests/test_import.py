@@ -795,10 +795,21 @@ def test_format_phone_shortcut_gives_what_phonenumbers_gives(region):
 # ---------------------------------------------------------------------------
 
 def _in_runs(monkeypatch, jobs: int) -> None:
-    """Runs of one lead each, over ``jobs`` processes (one: all in this process, one after another)."""
+    """Runs of one lead each, over ``jobs`` processes (one: all in this process, one after another);
+    the repository's leads file cut into runs too, whatever its size, when there are several."""
     import relead.intake.splice as splice
+    import relead.read.load
     monkeypatch.setattr(splice, "_RUN_LEADS", 1)
+    monkeypatch.setattr(relead.read.load, "MIN_LEADS_BYTES", 0)
     monkeypatch.setenv("RELEAD_JOBS", str(jobs))
+
+
+def test_a_leads_file_cut_by_load_keeps_the_layout_an_edit_starts_from(monkeypatch):
+    from relead.read.load import load
+    _in_runs(monkeypatch, 2)
+    loaded = load(EXAMPLE, today=TODAY, history=False)
+    text = (EXAMPLE / "leads.yaml").read_text(encoding="utf-8")
+    assert loaded.lead_lines["leads.yaml"].layout == scan(text)
 
 
 def test_runs_in_several_processes_write_and_report_what_one_process_does(make_repo, monkeypatch):
@@ -839,9 +850,16 @@ def test_runs_read_back_as_the_whole_file_does(monkeypatch):
     _in_runs(monkeypatch, 2)
     with pytest.raises(ImportFailed) as whole:
         splice._check_append(append(lay, new), lay.starts[-1], {"id": "x", "name": "X"}, new, "leads.yaml")
+    model = check_repository(EXAMPLE, today=TODAY).loaded.model
+    rules = splice._Rules(model.settings, set(model.campaigns), TODAY, {"x": ("leads.yaml", 0)})
     with pytest.raises(ImportFailed) as runs:
-        splice._append_checked(lay, text, new, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"})
+        splice._append_checked(lay, text, new, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"}, rules, 1)
     assert runs.value.problems == whole.value.problems
-    fine = [{"id": "a", "name": "A", "notes": "one\ntwo\n"}, {"id": "b", "name": "B"}, {"id": "c", "name": "C"}]
-    body, parsed = splice._append_checked(lay, text, fine, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"})
+    fine = [{"id": "a", "name": "A", "notes": "one\ntwo\n"}, {"id": "b", "name": "B"},
+            {"id": "x", "name": "C", "reached": {"new": D("2026-01-05")}}]
+    body, parsed, found = splice._append_checked(lay, text, fine, "leads.yaml", lay.starts[-1],
+                                                 {"id": "x", "name": "X"}, rules, 1)
     assert body == append(lay, fine) and parsed == fine
+    # checked as make check checks them, numbered after the file's first check: the reused id is found
+    assert [(p.path[1], p.message.split(";")[0]) for p in found if "already used" in p.message] == \
+        [(3, "the id `x` is already used by lead 1 of leads.yaml")]

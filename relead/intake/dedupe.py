@@ -65,6 +65,19 @@ class Incoming:
     warnings: tuple[str, ...] = ()
     new_only: frozenset[str] = frozenset()    # keys that are defaults, not data: never filled into a lead
     estimates: tuple[Estimate, ...] = ()
+    # What plan() needs of the lead, worked out ahead by prepared() (an import, while the
+    # repository loads); None: plan works it out.
+    keys: tuple[tuple[str, str], ...] | None = None     # match_keys of the lead
+    base_id: str | None = None                          # the id its name and company give
+
+
+def prepared(inc: Incoming) -> Incoming:
+    """``inc`` with its match keys and the id its name and company would give, worked out now."""
+    lead = inc.lead
+    name, company = lead.get("name", ""), lead.get("company", "")
+    return replace(inc, keys=tuple(match_keys(email=lead.get("email", ""), phone=inc.phone164, name=name,
+                                              company=company)),
+                   base_id=lead_id(name, company))
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,14 +165,16 @@ def plan(incoming: Iterable[Incoming], known: Sequence[Known], *,
     for inc in incoming:
         warnings.extend(inc.warnings)
         lead = inc.lead
-        keys = match_keys(email=lead.get("email", ""), phone=inc.phone164,
-                          name=lead.get("name", ""), company=lead.get("company", ""))
+        keys = inc.keys if inc.keys is not None else match_keys(
+            email=lead.get("email", ""), phone=inc.phone164, name=lead.get("name", ""),
+            company=lead.get("company", ""))
         hit = next(((kind, index[(kind, key)]) for kind, key in keys if (kind, key) in index), None)
         if hit is None:
-            news.append({"lead": dict(lead), "rows": [inc.row], "phone": inc.phone164})
+            news.append({"lead": dict(lead), "rows": [inc.row], "phone": inc.phone164, "base": inc.base_id})
             outcomes.append((inc.row, "added", len(news) - 1, ""))
             guesses.extend((inc.row, ("new", len(news) - 1), e) for e in inc.estimates)
-            index_lead(lead, inc.phone164, ("new", len(news) - 1))
+            for key in keys:
+                index.setdefault(key, ("new", len(news) - 1))
             continue
         why, (where, target) = WHY[hit[0]], hit[1]
         if where == "new":
@@ -169,6 +184,8 @@ def plan(incoming: Iterable[Incoming], known: Sequence[Known], *,
             differs = [k for k in _IDENTITY if k in lead and k in have and not _same(k, lead[k], have[k])]
             for k in added:
                 have[k] = lead[k]
+            if "name" in added or "company" in added:
+                entry["base"] = None        # its id is no longer the first row's
             earlier = _earlier_start(have.get("reached"), lead.get("reached"), "reached" in inc.new_only)
             moved = ""
             if earlier is not None:
@@ -221,7 +238,7 @@ def plan(incoming: Iterable[Incoming], known: Sequence[Known], *,
             what = "an email" if lead.get("email") else "a phone number"
             dropped[i] = f"no name or company, only {what}: a lead needs one of them"
             continue
-        base = lead_id(lead.get("name", ""), lead.get("company", ""))
+        base = entry["base"] or lead_id(lead.get("name", ""), lead.get("company", ""))
         new_id = unique_id(base, _Union(taken, given))
         given.add(new_id)
         ids[i] = new_id

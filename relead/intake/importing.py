@@ -23,7 +23,7 @@ from ..model import Settings
 from ..read.values import valid_email
 from .crm_formats import Format, Resolver, norm
 from .csv_table import ImportFailed, Table, _cap
-from .dedupe import Estimate, Incoming
+from .dedupe import Estimate, Incoming, prepared
 from .values import DateReader, clean_email, format_phone, parse_amount
 
 __all__ = ["map_rows", "Mapped"]
@@ -60,6 +60,7 @@ _TRUE = frozenset(("true", "yes", "y", "1", "x", "checked", "on"))
 _FALSE = frozenset(("false", "no", "n", "0", "unchecked", "off", ""))
 
 _CONTACT = re.compile(r"^(?P<name>.*?)\s*\((?P<email>[^()]*@[^()]*)\)\s*$")
+_EMAIL_SEPARATORS = re.compile(r"[;,\s]+(?![^<]*>)")      # between addresses, not inside <...>
 
 
 def _columns(table: Table, fmt: Format, required: dict[str, tuple[str, ...]]) -> tuple[dict[str, list[int]], list[str]]:
@@ -109,8 +110,11 @@ def map_rows(table: Table, fmt: Format, resolver: Resolver, *, today: dt.date, s
         return [row_cells[i].strip() for i in cols.get(fld, ()) if row_cells[i].strip()]
 
     def first(row_cells, fld) -> str:
-        found = cells(row_cells, fld)
-        return found[0] if found else ""
+        for i in cols.get(fld, ()):
+            text = row_cells[i].strip()
+            if text:
+                return text
+        return ""
 
     def column_of(row_cells, fld) -> str:
         """The header of the column ``first`` took the value from."""
@@ -162,7 +166,7 @@ def map_rows(table: Table, fmt: Format, resolver: Resolver, *, today: dt.date, s
 
         # Who.
         contact_name = contact_email = ""
-        contacts = [c.strip() for c in re.split(r";", first(rc, "contact")) if c.strip()]
+        contacts = [c.strip() for c in first(rc, "contact").split(";") if c.strip()]
         if contacts:
             m = _CONTACT.match(contacts[0])
             if m:
@@ -186,7 +190,7 @@ def map_rows(table: Table, fmt: Format, resolver: Resolver, *, today: dt.date, s
         emails: list[str] = []
         bad_emails: list[str] = []
         for cell in cells(rc, "email") + ([contact_email] if contact_email else []):
-            for part in re.split(r"[;,\s]+(?![^<]*>)", cell):
+            for part in _EMAIL_SEPARATORS.split(cell):
                 if not part.strip():
                     continue
                 addr = clean_email(part)
@@ -343,9 +347,10 @@ def map_rows(table: Table, fmt: Format, resolver: Resolver, *, today: dt.date, s
         if not any(k in lead for k in ("name", "company", "email", "phone")):
             skipped.append((row, "no name, company, email or phone"))
             continue
-        incoming.append(Incoming(row=row, lead=lead, phone164=phone164, new_only=frozenset(defaults),
-                                 warnings=tuple(f"row {row}: {w}" for w in warnings),
-                                 estimates=tuple(estimates)))
+        # prepared: its keys and id worked out here, while the repository loads, not in dedupe.plan
+        incoming.append(prepared(Incoming(row=row, lead=lead, phone164=phone164, new_only=frozenset(defaults),
+                                          warnings=tuple(f"row {row}: {w}" for w in warnings),
+                                          estimates=tuple(estimates))))
 
     if unmapped_stages.rows:
         hint = ", ".join(funnel) + ", or open / lost / won / skip"

@@ -105,7 +105,9 @@ def _read_files(root: Path, loaded: Loaded) -> dict[str, _File]:
         mine = data.decode("utf-8")
         if mine != text and _lf(mine) != _lf(text):
             raise ImportFailed([f"{rel} changed while it was being read; run the command again"], "changed")
-        files[rel] = _File(rel, path, hashlib.sha256(data).digest(), mine)
+        kept = loaded.lead_lines.get(rel)        # the file's layout as load found it, when it cut the file
+        files[rel] = _File(rel, path, hashlib.sha256(data).digest(), mine,
+                           kept.layout if kept is not None and mine == text else None)
         del data, mine
     for lead in loaded.model.leads:
         files[lead.file].ids.append(lead.id)
@@ -149,6 +151,9 @@ def apply_incoming(root: Path | str, loaded: Loaded, incoming: Sequence[Incoming
     texts: dict[str, str] = {}
     rewritten: list[str] = []
     checks: list[tuple[str, dict, str]] = []        # (file, the lead as parsed from its new lines, label)
+    checked: dict[str, tuple[int, list[Problem]]] = {}   # file -> (its first check already made, problems)
+    rules = _Rules(model.settings, set(model.campaigns), loaded.today,
+                   {lead.id: (lead.file, lead.index) for lead in model.leads if lead.id not in p.updates})
     by_file: dict[str, list[str]] = {}
     for lead_id in p.updates:
         by_file.setdefault(position[lead_id][0], []).append(lead_id)
@@ -182,15 +187,19 @@ def apply_incoming(root: Path | str, loaded: Loaded, incoming: Sequence[Incoming
         if last_start is not None and last not in [position[i][1] for i in by_file.get(rel, ())]:
             last_start += shift
         if rel == target and p.new:
-            body, parsed_new = _append_checked(lay, edited, p.new, rel, last_start, expected_last)
+            first = sum(1 for c in checks if c[0] == rel)
+            body, parsed_new, found = _append_checked(lay, edited, p.new, rel, last_start, expected_last,
+                                                      rules, first)
             new_text = ("\ufeff" if lay.bom else "") + body
+            if found is not None:
+                checked[rel] = (first, found)
             for lead, parsed in zip(p.new, parsed_new):
                 checks.append((rel, parsed, f"{where(p.new_rows.get(lead['id'], 0))} ({lead['id']})"))
         else:
             new_text = ("\ufeff" if lay.bom else "") + edited
         texts[rel] = new_text
 
-    _check_leads(loaded, checks, updated=set(p.updates))
+    _check_leads(checks, rules, checked)
     if not dry_run:
         for rel, text in texts.items():
             f = files[rel]
@@ -264,37 +273,53 @@ def _check_append(text: str, tail_from: int | None, expected_last: dict | None,
     return items[1:]
 
 
-def _append_checked(lay: Layout, edited: str, new: Sequence[dict], rel: str, tail_from: int | None,
-                    expected_last: dict | None) -> tuple[str, list[dict]]:
-    """``edited`` (no BOM) with ``new`` appended, and the new leads as parsed from the result.
+@dataclass(frozen=True)
+class _Rules:
+    """What checking an edited or new lead needs besides the lead: what ``make check`` checks it against."""
 
-    The new leads are written and read back in runs (in several processes when there
-    are many, :mod:`relead.jobs`), the file's last lead with the first new one. Should
+    settings: object
+    campaign_ids: set[str]
+    today: object
+    seen: dict[str, tuple[str, int]]      # every other lead's id -> (file, index)
+
+
+def _append_checked(lay: Layout, edited: str, new: Sequence[dict], rel: str, tail_from: int | None,
+                    expected_last: dict | None, rules: _Rules,
+                    first: int) -> tuple[str, list[dict], list[Problem] | None]:
+    """``edited`` (no BOM) with ``new`` appended, the new leads as parsed from the result, and
+    their problems (indexes from ``first`` on, as :func:`_check_leads` counts this file's
+    checks), or None when they were not checked.
+
+    The new leads are written, read back and checked in runs (in several processes when
+    there are many, :mod:`relead.jobs`), the file's last lead with the first new one. Should
     any of that not read back as intended, the whole tail is read as one, for the
-    report to be the one :func:`_check_append` gives.
+    report to be the one :func:`_check_append` gives, and nothing is checked here.
     """
     head = append_head(lay, edited)
-    results = _mapped(_append_run, *_runs(len(new)), (lay, new))
+    results = _mapped(_append_run, *_runs(len(new)), (lay, new, rel, rules, first))
     body = head + "".join(text for text, _ in results)
-    if not all(same for _, same in results) or not _reads_back(
+    if any(found is None for _, found in results) or not _reads_back(
             head + emit_appended(lay, new[:1], more=len(new) > 1), tail_from, expected_last, new[:1], rel):
-        return body, _check_append(body, tail_from, expected_last, new, rel)
+        return body, _check_append(body, tail_from, expected_last, new, rel), None
     # Each run parsed back to exactly its leads: those are the leads the file now holds.
-    return body, list(new)
+    return body, list(new), [p for _, found in results for p in found]
 
 
-def _append_run(span: tuple[int, int]) -> tuple[str, bool]:
-    """(the lines of a run of new leads, whether they parse back to exactly those leads). Only
-    the verdict comes back, not the parsed leads: equal to the ones given, they would cost
-    their pickling both ways for nothing."""
-    lay, new = _SHARED
+def _append_run(span: tuple[int, int]) -> tuple[str, list[Problem] | None]:
+    """(the lines of a run of new leads, the problems ``make check`` finds in them), the
+    problems None if the lines do not parse back to exactly those leads. Only problems come
+    back, not the parsed leads: equal to the ones given, they would cost their pickling both
+    ways for nothing."""
+    lay, new, rel, rules, first = _SHARED
     a, b = span
     text = emit_appended(lay, new[a:b], more=b < len(new))
     try:
         items = parse_items(text)
     except LayoutError:
-        return text, False
-    return text, items == list(new[a:b])
+        return text, None
+    if items != list(new[a:b]):
+        return text, None
+    return text, _problems(new[a:b], rel, rules, first + a)
 
 
 def _reads_back(text: str, tail_from: int | None, expected_last: dict | None, new: Sequence[dict],
@@ -306,20 +331,21 @@ def _reads_back(text: str, tail_from: int | None, expected_last: dict | None, ne
     return True
 
 
-def _check_leads(loaded: Loaded, checks: list[tuple[str, dict, str]], *, updated: set[str]) -> None:
-    """The edited and new leads pass the lead checks of ``make check``, against everything else."""
-    model = loaded.model
-    seen = {lead.id: (lead.file, lead.index) for lead in model.leads if lead.id not in updated}
+def _check_leads(checks: list[tuple[str, dict, str]], rules: _Rules,
+                 checked: dict[str, tuple[int, list[Problem]]]) -> None:
+    """The edited and new leads pass the lead checks of ``make check``, against everything
+    else. ``checked``: a file's checks from an index on, made already, and their problems."""
     problems: list[Problem] = []
     labels: list[str] = []
     by_file: dict[str, list[tuple[dict, str]]] = {}
     for rel, lead, label in checks:
         by_file.setdefault(rel, []).append((lead, label))
     for rel, items in by_file.items():
+        upto, found = checked.get(rel, (len(items), []))
         # Runs checked in other processes do not see each other's ids. No id is checked twice:
         # dedupe.plan gives each new lead an id no lead, history record or other new lead has.
-        shared = ([lead for lead, _ in items], rel, model.settings, set(model.campaigns), loaded.today, seen)
-        found = [p for run in _mapped(_check_run, *_runs(len(items)), shared) for p in run]
+        shared = ([lead for lead, _ in items[:upto]], rel, rules)
+        found = [p for run in _mapped(_check_run, *_runs(upto), shared) for p in run] + found if upto else found
         problems.extend(found)
         for p in found:
             index = p.path[1] if len(p.path) > 1 and isinstance(p.path[1], int) else None
@@ -334,11 +360,17 @@ def _check_leads(loaded: Loaded, checks: list[tuple[str, dict, str]], *, updated
 
 def _check_run(span: tuple[int, int]) -> list[Problem]:
     """The problems of a run of one file's edited and new leads (indexes as in the whole list)."""
-    leads, rel, settings, campaign_ids, today, seen = _SHARED
+    leads, rel, rules = _SHARED
     a, b = span
+    return _problems(leads[a:b], rel, rules, a)
+
+
+def _problems(leads: Sequence[dict], rel: str, rules: _Rules, start: int) -> list[Problem]:
+    """What ``make check`` finds in ``leads``, the first of them the file's check ``start``. Its
+    own copy of the other ids: one run never sees another's, in this process as in a worker."""
     problems = Problems()
-    leads_from({"leads": leads[a:b]}, rel, problems, settings=settings, campaign_ids=campaign_ids, today=today,
-               seen=seen, start=a)
+    leads_from({"leads": list(leads)}, rel, problems, settings=rules.settings, campaign_ids=rules.campaign_ids,
+               today=rules.today, seen=dict(rules.seen), start=start)
     return problems.items
 
 

@@ -136,9 +136,10 @@ def _blank_before(text: str, start: int) -> bool:
 class LeadLines:
     """Item and key lines of ``leads:`` in one file's text."""
 
-    def __init__(self, text: str, starts: list[int]):
+    def __init__(self, text: str, starts: list[int], layout: Layout | None = None):
         self.text = text
         self.starts = starts      # offset of each lead's `- `
+        self.layout = layout      # what scan() found, when it was kept: an edit of the file starts from it
         self._newlines: list[int] | None = None
 
     @classmethod
@@ -203,9 +204,10 @@ class LeadLines:
 
 
 class Runs(list):
-    """:func:`split_leads`'s runs, and the offset of every lead's ``- `` (``starts``)."""
+    """:func:`split_leads`'s runs, the offset of every lead's ``- `` (``starts``) and the file's layout."""
 
     starts: list[int]
+    layout: Layout
 
 
 def split_leads(text: str, pieces: int) -> Runs | None:
@@ -229,6 +231,7 @@ def split_leads(text: str, pieces: int) -> Runs | None:
     runs = Runs()
     # What LeadLines.scan would find, once the parser has confirmed the count.
     runs.starts = [at + layout.item_indent for at in lines]
+    runs.layout = layout
     if len(lines) < pieces or pieces < 2:
         runs.append((lines[0], len(text), 0, len(lines)))
         return runs

@@ -306,9 +306,9 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
             leads.extend(found)
         if count is not None:
             src.lead_counts[file] = count
-            starts = getattr(cuts.get(file), "starts", None)
-            if starts is not None and len(starts) == count:
-                src.lead_lines[file] = LeadLines(text, starts)
+            runs = cuts.get(file)
+            if runs is not None and len(runs.starts) == count:
+                src.lead_lines[file] = LeadLines(text, runs.starts, runs.layout)
     problems.items.extend(later.items)
     return leads, records
 
