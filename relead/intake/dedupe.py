@@ -65,19 +65,17 @@ class Incoming:
     warnings: tuple[str, ...] = ()
     new_only: frozenset[str] = frozenset()    # keys that are defaults, not data: never filled into a lead
     estimates: tuple[Estimate, ...] = ()
-    # What plan() needs of the lead, worked out ahead by prepared() (an import, while the
-    # repository loads); None: plan works it out.
+    # What plan() needs of the lead, worked out ahead (an import does, while the repository
+    # loads: Incoming(..., **ahead(lead, phone164))); None: plan works it out.
     keys: tuple[tuple[str, str], ...] | None = None     # match_keys of the lead
     base_id: str | None = None                          # the id its name and company give
 
 
-def prepared(inc: Incoming) -> Incoming:
-    """``inc`` with its match keys and the id its name and company would give, worked out now."""
-    lead = inc.lead
+def ahead(lead: Mapping[str, Any], phone164: str) -> dict[str, Any]:
+    """An :class:`Incoming`'s ``keys`` and ``base_id`` for ``lead``, worked out now."""
     name, company = lead.get("name", ""), lead.get("company", "")
-    return replace(inc, keys=tuple(match_keys(email=lead.get("email", ""), phone=inc.phone164, name=name,
-                                              company=company)),
-                   base_id=lead_id(name, company))
+    return {"keys": tuple(match_keys(email=lead.get("email", ""), phone=phone164, name=name, company=company)),
+            "base_id": lead_id(name, company)}
 
 
 @dataclass(frozen=True, slots=True)

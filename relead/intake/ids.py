@@ -29,6 +29,10 @@ _LEGAL = frozenset("""
 """.split())
 
 
+_INNER_DOT = re.compile(r"(?<=\w)\.(?=\w)")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
 def _fold(text: str) -> str:
     if text.isascii():      # most names: nothing to decompose or drop (an import folds tens of thousands)
         return text.translate(_FOLD).lower()
@@ -39,8 +43,8 @@ def _fold(text: str) -> str:
 def slug(text: str, *, company: bool = False) -> str:
     """Lowercase ASCII words joined by ``-``; for a company, without a trailing legal suffix."""
     if company:
-        text = re.sub(r"(?<=\w)\.(?=\w)", "", text)      # S.r.l. -> Srl, so the suffix is known
-    words = re.findall(r"[a-z0-9]+", _fold(text))
+        text = _INNER_DOT.sub("", text)      # S.r.l. -> Srl, so the suffix is known
+    words = _WORD.findall(_fold(text))
     if company:
         while len(words) > 1 and words[-1] in _LEGAL:
             words.pop()

@@ -23,7 +23,7 @@ from ..model import Settings
 from ..read.values import valid_email
 from .crm_formats import Format, Resolver, norm
 from .csv_table import ImportFailed, Table, _cap
-from .dedupe import Estimate, Incoming, prepared
+from .dedupe import Estimate, Incoming, ahead
 from .values import DateReader, clean_email, format_phone, parse_amount
 
 __all__ = ["map_rows", "Mapped"]
@@ -347,10 +347,10 @@ def map_rows(table: Table, fmt: Format, resolver: Resolver, *, today: dt.date, s
         if not any(k in lead for k in ("name", "company", "email", "phone")):
             skipped.append((row, "no name, company, email or phone"))
             continue
-        # prepared: its keys and id worked out here, while the repository loads, not in dedupe.plan
-        incoming.append(prepared(Incoming(row=row, lead=lead, phone164=phone164, new_only=frozenset(defaults),
-                                          warnings=tuple(f"row {row}: {w}" for w in warnings),
-                                          estimates=tuple(estimates))))
+        # its keys and id worked out here, while the repository loads, not in dedupe.plan
+        incoming.append(Incoming(row=row, lead=lead, phone164=phone164, new_only=frozenset(defaults),
+                                 warnings=tuple(f"row {row}: {w}" for w in warnings),
+                                 estimates=tuple(estimates), **ahead(lead, phone164)))
 
     if unmapped_stages.rows:
         hint = ", ".join(funnel) + ", or open / lost / won / skip"

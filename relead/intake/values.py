@@ -19,10 +19,17 @@ from ..read.values import NANP_WRITTEN, normalise_phone
 __all__ = ["parse_amount", "clean_email", "format_phone", "DateReader"]
 
 
+_NOT_AMOUNT = re.compile(r"[^\d,.\-]")
+_DIGIT = re.compile(r"\d")
+_THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+")
+_ANGLED = re.compile(r"<([^<>]*)>")
+_MAILTO = re.compile(r"^mailto:", re.I)
+
+
 def parse_amount(text: str) -> float | int | None:
     """``$12,000.00`` -> 12000, ``12.500,50 €`` -> 12500.5; None when there is no number."""
-    t = re.sub(r"[^\d,.\-]", "", text.replace("\u00a0", " "))
-    if not re.search(r"\d", t) or t.count("-") > 1 or ("-" in t and not t.startswith("-")):
+    t = _NOT_AMOUNT.sub("", text.replace("\u00a0", " "))
+    if not _DIGIT.search(t) or t.count("-") > 1 or ("-" in t and not t.startswith("-")):
         return None
     if "," in t and "." in t:
         if t.rfind(",") > t.rfind("."):
@@ -30,7 +37,7 @@ def parse_amount(text: str) -> float | int | None:
         else:
             t = t.replace(",", "")
     elif "," in t:
-        t = t.replace(",", "") if re.fullmatch(r"-?\d{1,3}(,\d{3})+", t) else t.replace(",", ".")
+        t = t.replace(",", "") if _THOUSANDS.fullmatch(t) else t.replace(",", ".")
     elif t.count(".") > 1:
         t = t.replace(".", "")
     try:
@@ -45,10 +52,10 @@ def parse_amount(text: str) -> float | int | None:
 def clean_email(text: str) -> str:
     """One address as relead stores it: no ``mailto:`` or angle brackets, the domain in lower case."""
     t = text.strip()
-    m = re.search(r"<([^<>]*)>", t)
+    m = _ANGLED.search(t)
     if m:
         t = m.group(1)
-    t = re.sub(r"^mailto:", "", t.strip(), flags=re.I).strip().strip(".,;")
+    t = _MAILTO.sub("", t.strip()).strip().strip(".,;")
     if "@" in t:
         local, _, domain = t.rpartition("@")
         t = f"{local}@{domain.lower()}"
