@@ -7,8 +7,8 @@ the one place that writes leads files):
    when it has errors already (the result could not pass ``make check``). Of
    history/, only the lead ids are read: a new lead never takes one, and history's
    own problems are ``make check``'s to report (an edit of the leads files neither
-   makes nor mends them). An import maps its rows meanwhile, while workers
-   validate the leads;
+   makes nor mends them). An import reads its file and maps its rows meanwhile,
+   while workers validate the leads;
 2. decide, row by row, what is new, what fills in an existing lead and what
    repeats (:func:`relead.intake.dedupe.plan`);
 3. edit the text, never re-dump it: new leads are appended to the list, keys
@@ -75,15 +75,15 @@ def import_file(root: Path | str, file: Path | str, *, choice: str | None = None
     if choice is not None and choice not in FROM_CHOICES:
         raise ImportFailed([f"FROM={choice} is not a format relead knows; use one of {', '.join(FROM_CHOICES)}"],
                            "usage")
-    table = read_table(data, name=name, encoding=encoding)
     outcome: list = []
     taken: list[frozenset[str]] = []
 
     def meanwhile(settings: Settings, day: dt.date) -> None:
-        # While the leads are validated. What goes wrong is said once the repository is known
-        # to be valid, as if the rows had been mapped then.
+        # While the leads are validated: the file read and its rows mapped. What goes wrong is
+        # said once the repository is known to be valid, as if the rows had been mapped then.
         taken.append(history_lead_ids(root / "history", rel_to=root))
         try:
+            table = read_table(data, name=name, encoding=encoding)
             outcome.append(_map_table(table, settings, day, choice=choice, mapping=mapping, source=source,
                                       owner=owner, date_format=date_format))
         except Exception as exc:
