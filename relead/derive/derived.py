@@ -111,9 +111,9 @@ _AHEAD: tuple | None = None        # (model, today, states), likewise
 
 class _Ahead:
     """The dashboard's two walks over history (:attr:`Derived.stats`, ``periods``), made by a
-    worker forked as soon as the states are known. Meanwhile this process ranks, finds what
-    hygiene finds, lints and locates problems: one core would idle else, and a build has
-    nothing left to wait for them when it starts its pages."""
+    worker forked as soon as the states are known, while this process ranks, finds what
+    hygiene finds, lints and locates problems (one core would idle else). A build finds them
+    made, or nearly, when its pages need them."""
 
     def __init__(self, model: Model, today: dt.date, states: Mapping[str, LeadState]):
         global _AHEAD

@@ -44,9 +44,7 @@ class LeadPages:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             self.zone = dt.timezone.utc
         self._local: dict[str, str] = {}     # "YYYY-MM-DDTHH:MM" + offset -> as the team reads it
-        self._wheres: dict[tuple[str, str, str], str] = {}
         self._steps: dict[tuple[int, dt.date | None, str], StageStep] = {}
-        self._handed_by_owner: dict[str, dict[str, str]] = {}
 
     def local_time(self, at: str) -> str:
         """A record's ISO time in the team's time zone: ``2026-09-01 09:15 CDT``. Worked out once
@@ -64,33 +62,16 @@ class LeadPages:
             text = self._local[key] = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
         return text
 
-    def _where(self, campaign: str, step: str, variant: str) -> str:
-        """"Win-back, step 2, variant b": where in which campaign a record is; once per such triple."""
-        key = (campaign, step, variant)
-        text = self._wheres.get(key)
-        if text is None:
-            text = self._wheres[key] = self.campaign_names[campaign] + self.step_labels[step] + (
-                ", variant " + variant if variant else "")
-        return text
-
-    def _handed(self, owner: str) -> dict[str, str]:
-        """A ``sent`` record's words by channel: a call or a letter is a task handed to the owner."""
-        words = self._handed_by_owner.get(owner)
-        if words is None:
-            who = owner or "the owner"
-            words = self._handed_by_owner[owner] = {
-                "email": "Email sent", "sms": "SMS sent",
-                "call": f"Call task handed to {who}: a call to make",
-                "mail": f"Mail task handed to {who}: a letter to print and send"}
-        return words
-
     def _timeline(self, records, owner: str = "") -> tuple[TimelineItem, ...]:
         """The lead's records in time order, as its page shows them; an `attempting` only when
         nothing says how that touch ended. (Hot at 100,000 leads: records are unpacked, not
-        read field by field; what many records share is worked out once.)"""
+        read field by field.)"""
         done = {rec[9] for rec in records if rec[2] in _RESULTS}
-        events, local, known, where_of = TIMELINE_EVENTS, self.local_time, self._local, self._where
-        handed = self._handed(owner)
+        events, names, steps, local, known = (TIMELINE_EVENTS, self.campaign_names, self.step_labels,
+                                              self.local_time, self._local)
+        handed = {"email": "Email sent", "sms": "SMS sent",
+                  "call": f"Call task handed to {owner or 'the owner'}: a call to make",
+                  "mail": f"Mail task handed to {owner or 'the owner'}: a letter to print and send"}
         new = tuple.__new__
         items = []
         for day, at, ev, _lead, campaign, _enrolment, step, channel, variant, touch, ref, note in \
@@ -109,10 +90,13 @@ class LeadPages:
                     text = f"Replied: a colleague wrote ({colleague})"
             elif ev == "auto_reply":
                 note = _auto_reply_words(note)
+            if campaign:
+                where = names[campaign] + steps[step] + (", variant " + variant if variant else "")
+            else:
+                where = ""
             # local_time's own key, but for fractional seconds (which miss, and go the long way)
             items.append(new(TimelineItem, (at, known.get(at[:16] + at[19:]) or local(at), kind, text, channel,
-                                            where_of(campaign, step, variant) if campaign else "",
-                                            note or (ref if show_ref else ""))))
+                                            where, note or (ref if show_ref else ""))))
         return tuple(items)
 
     def context(self, lead: Lead) -> LeadContext:
