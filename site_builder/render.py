@@ -238,9 +238,8 @@ def render_site(derived: Derived, root: Path, counts: SiteCounts | None = None) 
     yield "assets/site.css", env.get_template("site.css").render()
     yield "assets/favicon.svg", env.get_template("favicon.svg").render()
 
-    stats: Stats = derived.stats
-    yield emit("overview", "index.html", render_page(env, "overview.html", views.overview(derived, stats, nav)))
-
+    # The pages that need no campaign statistics first: at 100,000 leads a worker is still making
+    # them (and the periods) when the lead pages start (Derived.stats).
     script = env.get_template("_priorities.js").render()
     digest = _csp_hash(script)
     for ctx in views.priorities_pages(derived, nav, Markup(script), digest):
@@ -255,12 +254,14 @@ def render_site(derived: Derived, root: Path, counts: SiteCounts | None = None) 
     yield emit("today", "today.html", render_page(
         env, "today.html", views.today(derived, plan, nav, sending_day=sending_day, lead_pages=lead_pages)))
 
+    yield emit("hygiene", "hygiene.html", render_page(env, "hygiene.html", views.hygiene(derived, nav, lead_pages)))
+
+    stats: Stats = derived.stats
+    yield emit("overview", "index.html", render_page(env, "overview.html", views.overview(derived, stats, nav)))
     yield emit("campaigns", "campaigns.html", render_page(env, "campaigns.html", views.campaigns(derived, stats, nav)))
     for cid in sorted(model.campaigns):
         yield emit("campaign", views.campaign_href(cid),
                    render_page(env, "campaign.html", views.campaign(derived, stats.campaigns[cid], nav)))
-
-    yield emit("hygiene", "hygiene.html", render_page(env, "hygiene.html", views.hygiene(derived, nav, lead_pages)))
 
     md = _markdown_engine()
     for page in model.pages:
