@@ -88,6 +88,21 @@ def test_an_emptied_leads_file_with_history_is_an_error(make_repo, text):
     assert "bad merge or an editor crash" in p.fix and "git checkout HEAD~ -- leads.yaml" in p.fix
 
 
+def test_an_import_or_an_add_does_not_fill_an_emptied_leads_file(make_repo):
+    """They read only the ids of history/, and still see that the file was emptied."""
+    from relead.intake.csv_table import ImportFailed
+    from relead.intake.editing import add_lead, import_file
+    root = make_repo("leads:\n", history={"2026/10/2026-10-05.outreach.tsv":
+                                          HEADER + _sent("ann-lee-acme") + _sent("bo-chen-globex")})
+    (root / "in.csv").write_text("name,company,email\nCy Dee,Dee Co,cy@dee.example\n", encoding="utf-8")
+    for attempt in (lambda: import_file(root, root / "in.csv", today=TODAY),
+                    lambda: add_lead(root, today=TODAY, name="Cy Dee", company="Dee Co")):
+        with pytest.raises(ImportFailed) as failed:
+            attempt()
+        assert "there are no leads, but history/ has records of 2 leads" in "\n".join(failed.value.problems)
+    assert (root / "leads.yaml").read_text(encoding="utf-8") == "leads:\n"
+
+
 def test_no_leads_and_no_history_is_a_new_repository(make_repo):
     assert check(make_repo("leads: []\n")).errors == ()
 

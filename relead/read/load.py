@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..clock import default_now, default_today, real_today
 from ..gcpause import collector_paused
-from ..history import History, read_history
+from ..history import History, history_lead_ids, read_history
 from ..jobs import MIN_LEADS_BYTES, Mapped, jobs_for
 from ..model import Model, Settings
 from ..problems import Problem, Problems
@@ -214,8 +214,11 @@ def _load(root: Path, today: dt.date | None, lenient_copy: bool, jobs: int | Non
     work = partial(meanwhile, settings, today) if meanwhile is not None and settings is not None else None
     leads, records = _leads_and_history(root, src, texts, problems, _Context(settings, campaign_ids, today),
                                         jobs=jobs, meanwhile=work, history=history)
-    if not leads and records.by_lead and lead_paths:
-        check_not_emptied([src.rel(path) for path in lead_paths], len(records.by_lead), problems)
+    if not leads and lead_paths:
+        # without the records, their ids (an import or an add must not fill an emptied file either)
+        known = len(records.by_lead) if history else len(history_lead_ids(root / "history", rel_to=root))
+        if known:
+            check_not_emptied([src.rel(path) for path in lead_paths], known, problems)
 
     model = None
     blocking = [p for p in problems.errors if not (lenient_copy and is_copy_fault(p))]
