@@ -283,11 +283,15 @@ def test_the_sites_printing_escapes_exactly_as_jinjas_own(value):
     same text as Jinja's autoescape, in every place a template prints, sets or calls."""
     source = ("{{ v }}|{{ v ~ '<' }}|{{ v | e }}|{% set s %}<{{ v }}>{% endset %}{{ s }}|"
               "{% macro m(x) %}[{{ x }}]{% endmacro %}{{ m(v) }}|{% for x in [v, v] %}{{ x }}{% endfor %}|"
-              "{% autoescape false %}{{ v }}{% endautoescape %}")
-    ours = environment(ROOT).from_string(source).render(v=value)
-    jinjas = jinja2.Environment(autoescape=True).from_string(source).render(v=value)
-    assert ours == jinjas
-    assert "<script>" not in ours.split("|")[0]
+              "{% autoescape false %}{{ v }}{% endautoescape %}|<i>{{ v }}</i>%s{{ 1 }}{{ v }}%%")
+    templates = {"page.html": source, "base.html": "<p>{% block main %}{% endblock %}</p>{{ v }}",
+                 "child.html": "{% extends 'base.html' %}{% block main %}<i>{{ v }}</i>{{ v }}{% endblock %}"}
+    ours = environment(ROOT)
+    ours.loader = jinja2.DictLoader(templates)
+    jinjas = jinja2.Environment(autoescape=True, loader=jinja2.DictLoader(templates))
+    for name in templates:
+        assert ours.get_template(name).render(v=value) == jinjas.get_template(name).render(v=value), name
+    assert "<script>" not in ours.get_template("page.html").render(v=value).split("|")[0]
 
 
 def test_hostile_data_in_csv_is_not_a_formula(tmp_path):
