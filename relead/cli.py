@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from .diff.revisions import add_diff_command
 from .intake.editing import add_edit_commands
 from .problems import Problem
 
-__all__ = ["main", "date_arg", "add_common"]
+__all__ = ["main", "date_arg", "add_common", "finish"]
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -30,6 +31,18 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=_jobs_arg, metavar="N",
                         help="processes for large repositories (default: $RELEAD_JOBS, else one per core; "
                              "1: one process; the result is the same; docs/scaling.md)")
+
+
+def finish(args: argparse.Namespace, code: int) -> int:
+    """A command's last word: its exit code. Run as a script (``python -m``, ``main(script=True)``),
+    the process ends right here, output flushed, while the caller still holds what it built: a
+    model of 100,000 leads and a million records is millions of objects, and freeing them one
+    by one only to exit took half a second."""
+    if getattr(args, "script", False):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _jobs_arg(text: str) -> int:
@@ -57,17 +70,18 @@ def _check(args) -> int:
         print(f"ok: no errors{note}{leads} (as of {result.today})", file=out)
         if as_of:
             print(as_of, file=out)
-        return EXIT_OK
+        return finish(args, EXIT_OK)
     why = f"{n_err} error{'s' * (n_err != 1)}"
     if n_warn:
         why += f", {n_warn} warning{'s' * (n_warn != 1)}" + (" (fatal with --strict)" if args.strict else "")
     print(f"failed: {why}", file=out)
     if as_of:
         print(as_of, file=out)
-    return EXIT_INVALID
+    return finish(args, EXIT_INVALID)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, script: bool = False) -> int:
+    """``script``: run as ``python -m relead``; a command may end the process (:func:`finish`)."""
     parser = argparse.ArgumentParser(prog="python -m relead",
                                      description="relead's core commands: validate the data.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -82,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     add_edit_commands(sub)      # import, add (relead/intake/editing.py)
     add_diff_command(sub)       # diff (relead/diff/revisions.py)
     args = parser.parse_args(argv)
+    args.script = script
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from relead.cli import add_common
+from relead.cli import add_common, finish
 from relead.clock import as_of_note
 
 from .build import build
@@ -28,12 +28,12 @@ def _build(args) -> int:
         n = len(checked.errors)
         why = f"{n} error{'s' * (n != 1)}" if n else f"{len(checked.warnings)} warnings (--strict)"
         print(f"build failed: {why}; nothing was written")
-        return 1
+        return finish(args, 1)
     print(f"built {args.out}/: {result.files} files, {result.pages} pages of which "
           f"{result.lead_pages} lead pages (as of {checked.today}{', redacted' if args.redact else ''}) in {time.perf_counter() - start:.1f} s")
     if checked.loaded.as_of is not None:
         print(as_of_note(checked.loaded.as_of))
-    return 0
+    return finish(args, 0)
 
 
 def _serve(args) -> int:
@@ -52,7 +52,8 @@ def _serve(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, script: bool = False) -> int:
+    """``script``: run as ``python -m site_builder``; a build may end the process (relead.cli.finish)."""
     parser = argparse.ArgumentParser(prog="python -m site_builder",
                                      description="Render relead's static dashboard.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.set_defaults(func=_serve)
     args = parser.parse_args(argv)
+    args.script = script
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2

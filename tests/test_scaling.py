@@ -175,6 +175,25 @@ def test_the_jobs_option_on_the_command_line():
     assert bad.returncode == 2 and "not a number of processes" in bad.stderr
 
 
+def test_the_commands_end_without_freeing_the_model_yet_say_everything(tmp_path):
+    """`python -m relead check` and `python -m site_builder build` end the process as soon as they
+    have said their last word (relead.cli.finish): every line still reaches a pipe, the exit code
+    is the command's, and the site is whole."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    build_ = subprocess.run([sys.executable, "-m", "site_builder", "build", "--today", "2026-11-22",
+                             "--out", str(tmp_path / "site")], cwd=EXAMPLE, env=env, capture_output=True, text=True)
+    assert build_.returncode == 0, build_.stdout + build_.stderr
+    assert any(line.startswith(f"built {tmp_path / 'site'}/: ") for line in build_.stdout.splitlines())
+    assert (tmp_path / "site/index.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+    check = subprocess.run([sys.executable, "-m", "relead", "check", "--today", "2026-11-22"], cwd=EXAMPLE,
+                           env=env, capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout.splitlines()[-1].startswith("ok: no errors"), check.stdout
+    strict = subprocess.run([sys.executable, "-m", "relead", "check", "--strict", "--today", "2026-11-22"],
+                            cwd=EXAMPLE, env=env, capture_output=True, text=True)
+    warnings = [line for line in check.stdout.splitlines() if ": warning: " in line]
+    assert strict.returncode == (1 if warnings else 0), strict.stdout
+
+
 # --------------------------------------------------------------------------- phone numbers
 
 def _slow_phone(text: str, region: str) -> str | None:
