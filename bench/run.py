@@ -7,7 +7,7 @@ Tasks, in this order on every repetition (so the baseline and relead alternate):
 * ``relead check``: ``relead.check.check_repository(root, today=...)``: reading
   every file, parsing, validating, reading history, deriving, linting and
   locating the problems. Must find no errors.
-* ``site build``: ``python -m site_builder build --root <repo> --out <out>/site --today ...``
+* ``site build``: ``python -m site_builder build --root <repo> --out <out>/site-N --today ...``
   timed as a whole subprocess (interpreter start-up included); skipped, with
   the reason, when ``site_builder`` is not there yet or fails.
 * with ``--scaling``, ``relead check`` and ``site build`` again in one process
@@ -23,6 +23,7 @@ breakdown), and ``--profile`` adds a cProfile of ``check_repository``.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import os
 import platform
@@ -83,28 +84,37 @@ def _site_builder_missing() -> str | None:
     return None
 
 
-def _build_once(repo: Path, today: str, jobs: int | None = None) -> dict:
+def _build_once(repo: Path, today: str, site: Path, jobs: int | None = None) -> dict:
+    """One build into ``site``, a folder no earlier build used; the caller removes them all at the
+    end (:func:`_remove_sites`)."""
     missing = _site_builder_missing()
     if missing:
         return {"skipped": missing}
-    # Beside the repository, as `make build` writes its _site/ into it: on the repository's own
-    # disk, not in the temporary folder, which may be another file system (a tmpfs, or one made
-    # slow by everything written and deleted there: on this project's machine, creating a file
-    # in /tmp came to take 13 times as long as in the repository's folder).
-    site = repo.parent / "site"
-    shutil.rmtree(site, ignore_errors=True)
-    try:
-        out = _child("wrap", "--", sys.executable, "-m", "site_builder", "build", "--root", str(repo),
-                     "--out", str(site), "--today", today, jobs=jobs)
-        if out["returncode"] != 0:
-            why = (out["stderr_tail"] or out["stdout_tail"] or ["no output"])[-1]
-            return {"skipped": f"exit {out['returncode']}: {why[:200]}"}
-        index = site / "index.html"
-        out["overview_kb"] = index.stat().st_size / 1024 if index.is_file() else None
-        out["site_mb"] = _mb(_dir_bytes(site))
-        return out
-    finally:
-        shutil.rmtree(site, ignore_errors=True)
+    out = _child("wrap", "--", sys.executable, "-m", "site_builder", "build", "--root", str(repo),
+                 "--out", str(site), "--today", today, jobs=jobs)
+    if out["returncode"] != 0:
+        why = (out["stderr_tail"] or out["stdout_tail"] or ["no output"])[-1]
+        return {"skipped": f"exit {out['returncode']}: {why[:200]}"}
+    index = site / "index.html"
+    out["overview_kb"] = index.stat().st_size / 1024 if index.is_file() else None
+    out["site_mb"] = _mb(_dir_bytes(site))
+    return out
+
+
+# The builds' sites: beside the repository, as `make build` writes its _site/ into it (on the
+# repository's own disk, not in the temporary folder, which may be another file system), each
+# in a folder of its own, all removed once the builds are done. Removing one site just before
+# the next build would time the removal, not the build: ext4 without a journal (this project's
+# machine) passes over every inode freed in the last minute (the last six, while the freeing is
+# not yet on disk) each time it gives out a new one, so 58,000 files created just after as many
+# were deleted took up to 20 s more kernel time (docs/scaling.md).
+def _site_folder(out: Path, n: int) -> Path:
+    return out / f"site-{n}"
+
+
+def _remove_sites(out: Path) -> None:
+    for folder in sorted(out.glob("site-*")):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _cores() -> int:
@@ -151,6 +161,8 @@ def run(*, leads: int, history: int, out: Path, keep: bool = False, repeat: int 
     load_before = os.getloadavg()[0]
     runs: dict[str, list[dict]] = {"baseline": [], "relead": [], "build": [], "relead1": [], "build1": []}
     failures: list[str] = []
+    _remove_sites(out)      # a run stopped midway left them
+    sites = itertools.count(1)
     for i in range(repeat):
         tag = f" (run {i + 1}/{repeat})" if repeat > 1 else ""
         say(f"  baseline: CSafeLoader parse of leads.yaml{tag} ...")
@@ -163,7 +175,7 @@ def run(*, leads: int, history: int, out: Path, keep: bool = False, repeat: int 
                             + "\n  ".join(res["first_errors"]))
         say(f"  site build{tag} ...")
         try:
-            runs["build"].append(_build_once(repo, today, jobs))
+            runs["build"].append(_build_once(repo, today, _site_folder(out, next(sites)), jobs))
         except ChildFailed as exc:
             runs["build"].append({"skipped": str(exc).splitlines()[0]})
         if scaling:
@@ -171,9 +183,10 @@ def run(*, leads: int, history: int, out: Path, keep: bool = False, repeat: int 
             runs["relead1"].append(_child("relead", str(repo), today, jobs=1))
             say(f"  site build, one process{tag} ...")
             try:
-                runs["build1"].append(_build_once(repo, today, 1))
+                runs["build1"].append(_build_once(repo, today, _site_folder(out, next(sites)), 1))
             except ChildFailed as exc:
                 runs["build1"].append({"skipped": str(exc).splitlines()[0]})
+    _remove_sites(out)
     # The step timers see only this process: the breakdown and the profile run in one.
     say("  breakdown of relead's time (one process) ...")
     try:
