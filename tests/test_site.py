@@ -17,6 +17,9 @@ import jinja2.meta
 import jinja2.nodes
 import markupsafe
 import pytest
+import zoneinfo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relead.derive.campaign_stats import campaign_stats
 from relead.check import check_repository
@@ -479,6 +482,73 @@ def test_a_lead_timeline_is_in_the_teams_time_zone_and_names_tasks(site):
     assert " UTC</time>" not in html
     assert "Call task handed to Sam Carter" in html and ">Sent<" not in html
     assert ">Email sent<" in html and ">SMS sent<" in html
+
+
+ZONES = ["America/Chicago", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns",
+         "Australia/Lord_Howe", "Australia/Adelaide", "Pacific/Chatham", "UTC", "Not/AZone"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(zone=st.sampled_from(ZONES),
+       when=st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 12, 31)),
+       offset=st.sampled_from(["Z", "+00:00", "+05:30", "-03:30", "+02:00", "", "+05:45"]),
+       fraction=st.sampled_from(["", ".5", ".123456"]))
+def test_a_records_time_reads_in_the_teams_zone_as_a_conversion_of_it_would(zone, when, offset, fraction):
+    """The lead pages read most times from their hour's reading (site_builder.views.lead_page):
+    the same text as converting each time, on both sides of every change of offset, in zones
+    whose offset has half and quarter hours, and whatever offset the record was written with."""
+    pages = views.LeadPages.__new__(views.LeadPages)
+    pages._local, pages._hours = {}, {}
+    try:
+        pages.zone = zoneinfo.ZoneInfo(zone)
+    except zoneinfo.ZoneInfoNotFoundError:
+        pages.zone = dt.timezone.utc
+    # minutes either side of the hour, where the offset changes
+    for at in (when, when.replace(minute=0, second=0), when.replace(minute=59, second=59)):
+        text = at.isoformat(timespec="seconds") + fraction + offset
+        moment = dt.datetime.fromisoformat(text)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+        local = moment.astimezone(pages.zone)
+        assert pages.local_time(text) == f"{local:%Y-%m-%d %H:%M} {local.tzname()}", text
+    assert pages.local_time("not a time") == "not a time"
+
+
+class _HalfPast(dt.tzinfo):
+    """+01:00, then +02:00 from 2026-03-29 01:30 UTC: an offset that changes in the middle of an hour."""
+
+    CHANGE = dt.datetime(2026, 3, 29, 1, 30)
+
+    def utcoffset(self, d):
+        return dt.timedelta(hours=1 if d.replace(tzinfo=None) < self.CHANGE + dt.timedelta(hours=1) else 2)
+
+    def tzname(self, d):
+        return "A" if self.utcoffset(d) == dt.timedelta(hours=1) else "B"
+
+    def dst(self, d):
+        return dt.timedelta(0)
+
+    def fromutc(self, d):
+        naive = d.replace(tzinfo=None)
+        return (naive + dt.timedelta(hours=1 if naive < self.CHANGE else 2)).replace(tzinfo=self)
+
+
+@pytest.mark.parametrize("zone", ZONES[:-2] + ["half past"])
+def test_every_minute_around_each_change_of_offset_reads_as_its_conversion(zone):
+    pages = views.LeadPages.__new__(views.LeadPages)
+    pages._local, pages._hours = {}, {}
+    pages.zone = _HalfPast() if zone == "half past" else zoneinfo.ZoneInfo(zone)
+    hour, changes = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), 0
+    while hour.year == 2026:
+        after = hour + dt.timedelta(hours=1)
+        if hour.astimezone(pages.zone).utcoffset() != after.astimezone(pages.zone).utcoffset():
+            changes += 1
+            for minute in range(-90, 150):
+                at = hour + dt.timedelta(minutes=minute, seconds=59)
+                local = at.astimezone(pages.zone)
+                text = at.isoformat().replace("+00:00", "Z")
+                assert pages.local_time(text) == f"{local:%Y-%m-%d %H:%M} {local.tzname()}", text
+        hour = after
+    assert changes == {"Asia/Kolkata": 0, "Asia/Kathmandu": 0, "half past": 1}.get(zone, 2)
 
 
 def test_every_lead_the_hygiene_page_lists_can_be_opened(site, derived):

@@ -44,23 +44,49 @@ class LeadPages:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             self.zone = dt.timezone.utc
         self._local: dict[str, str] = {}     # "YYYY-MM-DDTHH:MM" + offset -> as the team reads it
+        self._hours: dict[str, tuple[str, str] | None] = {}    # "YYYY-MM-DDTHH" + offset -> see _hour
         self._steps: dict[tuple[int, dt.date | None, str], StageStep] = {}
 
     def local_time(self, at: str) -> str:
         """A record's ISO time in the team's time zone: ``2026-09-01 09:15 CDT``. Worked out once
-        per minute of history (outreach writes many records in the same minute)."""
-        key = at[:16] + at[19:].lstrip("0123456789.")
+        per minute of history (outreach writes many records in the same minute), and from the
+        hour's own reading when the zone's offset is whole hours and the same all hour long."""
+        tail = at[19:].lstrip("0123456789.")
+        key = at[:16] + tail
         text = self._local.get(key)
         if text is None:
-            try:
-                when = dt.datetime.fromisoformat(at)
-            except ValueError:
-                return at
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=dt.timezone.utc)
-            local = when.astimezone(self.zone)
-            text = self._local[key] = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+            parts = None
+            if at[16:17] == ":":        # seconds written: at[14:16] is the minute, `tail` the offset
+                hour = at[:13] + tail
+                parts = self._hours.get(hour, False)
+                if parts is False:
+                    parts = self._hours[hour] = self._hour(at[:13] + ":00:00" + tail)
+            if parts is not None:
+                text = parts[0] + at[14:16] + parts[1]
+            else:
+                local = self._when(at)
+                text = at if local is None else f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+            self._local[key] = text
         return text
+
+    def _when(self, at: str, minutes: int = 0) -> dt.datetime | None:
+        """``at`` (plus ``minutes``), in the team's time zone; None when it is not a time."""
+        try:
+            when = dt.datetime.fromisoformat(at)
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        return (when + dt.timedelta(minutes=minutes)).astimezone(self.zone)
+
+    def _hour(self, start: str) -> tuple[str, str] | None:
+        """What the minutes of the hour starting at ``start`` read as, around their minute:
+        ``("2026-09-01 09:", " CDT")``; None when the hour is not read alike all through."""
+        first, last = self._when(start), self._when(start, 59)
+        if first is None or first.minute or first.second or last.minute != 59 \
+                or last.utcoffset() != first.utcoffset() or last.tzname() != first.tzname():
+            return None
+        return f"{first:%Y-%m-%d %H}:", f" {first.tzname()}"
 
     def _timeline(self, records, owner: str = "") -> tuple[TimelineItem, ...]:
         """The lead's records in time order, as its page shows them; an `attempting` only when
