@@ -67,14 +67,14 @@ _escape_str = getattr(markupsafe, "_escape_inner", None) or (
 
 
 class _OutputCodeGenerator(CodeGenerator):
-    """Compiles ``{{ value }}`` to ``environment.escape_output(value)``, not ``escape(value)``.
+    """Compiles ``{{ value }}`` to markupsafe's C escaping of a str, not to ``escape(value)``.
 
     Every value a page prints is escaped: a large site prints millions (150 on a lead page), and
     markupsafe's ``escape`` wraps each result in a ``Markup`` object. What a template prints is
     only ever joined into the page's text, so a plain str with the same characters does; a lead
     page renders in a third less time. Values that are not a str (``Markup``, numbers,
     undefined) still go through markupsafe. (Jinja's own NativeCodeGenerator overrides the same
-    method.)"""
+    methods.)"""
 
     def visit_Output(self, node, frame) -> None:
         """One ``yield`` for a run of text and values, not one for each.
