@@ -23,6 +23,9 @@ __all__ = ["LeadState", "OutcomeRules", "derive_state", "derive_states", "STAGE_
 # Responses that move a lead to a funnel stage (interested: the stage its campaign says).
 STAGE_RESPONSES = {"appointment": "appointment", "proposal": "proposal", "won": "won"}
 TOUCH_COUNTED = ("sent", "settled_sent")
+# A touch's other records: what they say is read from the plan, not here. Two in three records are
+# touches, so they are passed over first.
+_TOUCH_NOT_COUNTED = frozenset(("attempting", "failed", "deferred", "skipped", "settled_not_sent"))
 _CALL_OUTCOMES = ("called", "no_answer", "voicemail")
 _ALL_CHANNEL_STOPS = ("unsubscribed", "do_not_contact")
 _NOT_ANSWERS = frozenset(("policy_block", "sms_help"))   # recorded for people; nothing changes for the lead
@@ -146,6 +149,14 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
             if ev in TOUCH_COUNTED:
                 touches += 1
                 continue
+            if ev in _TOUCH_NOT_COUNTED:
+                continue
+            if ev == "enrolled":
+                enrolment = rec
+                if entered is _NO_ENTRIES:
+                    entered = {}
+                entered[rec.campaign] = rec.enrolment or rec.day
+                continue
             if ev in SYNC_RECORDED and rec.ref:
                 # Two runners may both have recorded one inbound message: it counts once.
                 key = (ev, rec.ref, rec.note)
@@ -174,14 +185,6 @@ def derive_state(lead: Lead, records: tuple[Record, ...], settings: Settings,
                 last_response = rec
                 if not rec.touch:       # a call nobody planned: still a touch
                     touches += 1
-                continue
-            if ev == "enrolled":
-                enrolment = rec
-                if entered is _NO_ENTRIES:
-                    entered = {}
-                entered[rec.campaign] = rec.enrolment or rec.day
-                continue
-            if ev in ("attempting", "failed", "deferred", "skipped", "settled_not_sent"):
                 continue
             last_response = rec
             stage = STAGE_RESPONSES.get(ev)
