@@ -16,7 +16,6 @@ import re
 import phonenumbers
 
 from relead.derive.derived import Derived
-from relead.derive.hygiene import next_action
 from relead.model import Lead
 from relead.derive.summary import summary
 
@@ -34,7 +33,10 @@ _MAY_HAVE_EXTENSION = re.compile(r"[a-z#;]", re.I)
 
 def _phone_only(text: str) -> bool:
     m = _PHONE.fullmatch(text)
-    return m is not None and (m.group(1) is None or 7 <= sum(c.isdigit() for c in m.group(1)) <= 15)
+    return m is not None and (m.group(1) is None or 7 <= len(_NOT_DIGIT.sub("", m.group(1))) <= 15)
+
+
+_NOT_DIGIT = re.compile(r"\D")
 
 
 def _cell(value) -> str:
@@ -72,8 +74,10 @@ def _csv(header: list[str], rows) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
+    start = _FORMULA_START
     for row in rows:
-        w.writerow([_cell(v) for v in row])
+        # _cell's first case inline: most cells are text that starts as no formula does
+        w.writerow([v if type(v) is str and not v.startswith(start) else _cell(v) for v in row])
     return buf.getvalue()
 
 
@@ -91,7 +95,7 @@ def leads_csv(derived: Derived) -> str:
     header = ["id", "name", "company", "title", "email", "phone", "source", "owner", "value",
               "status", "furthest_stage", "lost_date", "lost_stage", "lost_reason", "category",
               "temperature", "recycle_on", "follow_up", "touches", "rank", "score", "next_action"]
-    campaigns, today = derived.model.campaigns, derived.today
+    actions = derived.next_actions
     region = derived.model.settings.phone_region
 
     def rows():
@@ -104,7 +108,7 @@ def leads_csv(derived: Derived) -> str:
                    lost.date if lost else "", lost.stage if lost else "", lost.reason if lost else "",
                    st.category or "", lost.temperature if lost else "", lead.recycle_on or "",
                    lead.follow_up or "", st.touches, pr.rank if pr else "", pr.score if pr else "",
-                   next_action(st, campaigns, today) or "none"]
+                   actions[lead.id] or "none"]
     return _csv(header, rows())
 
 

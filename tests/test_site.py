@@ -65,6 +65,22 @@ def test_every_page_kind_is_written(site, derived):
     assert len(wanted) < len(model.leads)
 
 
+def test_next_actions_are_worked_out_once_for_every_lead(derived):
+    """The pages, the exports and the hygiene checks read one table: each lead's next_action."""
+    from relead.derive.hygiene import next_action
+
+    model = derived.model
+    assert list(derived.next_actions) == [lead.id for lead in model.leads]
+    actions = {lead_id: next_action(st, model.campaigns, derived.today) for lead_id, st in derived.states.items()}
+    assert derived.next_actions == actions
+    assert None in actions.values() and len(set(actions.values())) > 3
+    assert set(derived.hygiene.no_next_action) == {i for i, a in actions.items() if a is None}
+    # a text many leads share is one object
+    by_text = {}
+    for text in derived.next_actions.values():
+        assert by_text.setdefault(text, text) is text
+
+
 def test_build_reports_what_it_wrote(tmp_path, capsys):
     code = cli_main(["build", "--root", str(EXAMPLE), "--out", str(tmp_path / "s"), "--today", "2026-11-22"])
     out = capsys.readouterr().out

@@ -12,7 +12,7 @@ from ..jobs import Mapped, jobs_for
 from ..model import Model
 from . import funnel as F
 from .campaign_stats import Stats, campaign_stats
-from .hygiene import Hygiene, from_files, hygiene
+from .hygiene import Hygiene, from_files, hygiene, next_actions
 from .periods import PeriodSummary, period_summaries
 from .priorities import Priority, rank
 from .state import LeadState, derive_states
@@ -34,6 +34,7 @@ class Derived:
     recovery: F.Recovery
     priorities: tuple[Priority, ...]
     hygiene: Hygiene
+    next_actions: Mapping[str, str | None]     # lead id -> what happens next (hygiene.next_action)
     as_of: dt.datetime | None = None     # the settings' as_of, when it gave ``today`` (relead.clock)
     ahead: "_Ahead | None" = field(default=None, repr=False, compare=False)   # derive(site=True)
 
@@ -100,8 +101,9 @@ def _derive(model: Model, today: dt.date, as_of: dt.datetime | None = None, jobs
             found, = mapped.results()
     finally:
         _MODEL = None
+    derived["next_actions"] = actions = next_actions(states, model.campaigns, today)
     derived["hygiene"] = hygiene(states, model.campaigns, model.history, today,
-                                 touch_target=settings.scoring.touch_target, found=found)
+                                 touch_target=settings.scoring.touch_target, found=found, actions=actions)
     return Derived(model=model, today=today, states=states, as_of=as_of, ahead=ahead, **derived)
 
 

@@ -14,7 +14,7 @@ from .audience import in_audience
 from .plan import resting
 from .state import LeadState
 
-__all__ = ["next_action", "Hygiene", "hygiene", "duplicate_groups", "unknown_touches", "given_up",
+__all__ = ["next_action", "next_actions", "Hygiene", "hygiene", "duplicate_groups", "unknown_touches", "given_up",
            "replies_waiting", "paused", "closed_channels", "policy_blocks", "CLOSED_CHANNELS"]
 
 CLOSED_CHANNELS = ("email", "sms")      # the channels a bounce, an opt-out or a complaint closes
@@ -42,6 +42,15 @@ def next_action(state: LeadState, campaigns: Mapping[str, Campaign], today: dt.d
         return f"{f'campaign {then}' if then else 'a new campaign'} from {until} (a rest after {why})"
     campaign = _campaign_for(state, campaigns, today)
     return f"campaign {campaign}" if campaign else None
+
+
+def next_actions(states: Mapping[str, LeadState], campaigns: Mapping[str, Campaign],
+                 today: dt.date) -> dict[str, str | None]:
+    """:func:`next_action` of every lead, by id: worked out once for the checks, the lead pages
+    and the exports. A text many leads share (``campaign nurture``) is one object."""
+    shared: dict[str | None, str | None] = {}
+    return {lead_id: shared.setdefault(action, action)
+            for lead_id, action in ((lead_id, next_action(st, campaigns, today)) for lead_id, st in states.items())}
 
 
 def _rest(state: LeadState, campaigns: Mapping[str, Campaign]) -> tuple[str, dt.date, str] | None:
@@ -208,15 +217,19 @@ def from_files(leads: Iterable[Lead], history: History) -> tuple:
 
 
 def hygiene(states: Mapping[str, LeadState], campaigns: Mapping[str, Campaign], history: History,
-            today: dt.date, *, touch_target: int, found: tuple | None = None) -> Hygiene:
-    """``found``: :func:`from_files` of the same leads and history, when it is already known."""
+            today: dt.date, *, touch_target: int, found: tuple | None = None,
+            actions: Mapping[str, str | None] | None = None) -> Hygiene:
+    """``found``: :func:`from_files` of the same leads and history, and ``actions``
+    :func:`next_actions` of the same states, when they are already known."""
     duplicates, unknown, blocks = found if found is not None else \
         from_files((st.lead for st in states.values()), history)
+    if actions is None:
+        actions = next_actions(states, campaigns, today)
     no_next, overdue, uncontactable, early, review = [], [], [], [], []
     for lead_id in sorted(states):
         st = states[lead_id]
         lead = st.lead
-        if next_action(st, campaigns, today) is None:
+        if actions[lead_id] is None:
             no_next.append(lead_id)
         if lead.incomplete and lead.follow_up is not None and lead.follow_up < today:
             overdue.append(lead_id)

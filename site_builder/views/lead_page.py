@@ -9,7 +9,6 @@ import zoneinfo
 
 from relead.derive.derived import Derived
 from relead.derive.funnel import NO_OWNER
-from relead.derive.hygiene import next_action
 from relead.model import Lead
 
 from ..contexts import Chrome, LeadContext, NavItem, StageStep, TimelineItem
@@ -159,7 +158,7 @@ class LeadPages:
             owner=self.owner_names.get(lead.owner, lead.owner or NO_OWNER),
             reason=self.settings.lost_reasons[lost.reason].label if lost else "",
             path=tuple(path), priority=self.priority.get(lead.id),
-            next_action=next_action(st, self.model.campaigns, d.today) or "none: lost in the system",
+            next_action=d.next_actions[lead.id] or "none: lost in the system",
             paused_until=st.paused_until.isoformat() if st.paused_until is not None and st.paused_until > d.today
             else "",
             timeline=timeline)

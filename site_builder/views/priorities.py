@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from relead.derive.derived import Derived
 from relead.derive.funnel import NO_OWNER, NO_SOURCE
 from relead.history import Record
-from relead.derive.hygiene import next_action
 from relead.model import Lead
 from relead.derive import periods as P
 from relead.derive.priorities import Priority
@@ -108,7 +107,6 @@ class _Rows:
         self.reasons = model.settings.lost_reasons
         self.owners: dict[str, str] = {}
         self.history = model.history.by_lead
-        self.campaigns = model.campaigns
 
     def owner(self, key: str) -> str:
         name = self.owners.get(key)
@@ -123,7 +121,7 @@ class _Rows:
                            lead.lost.stage, self.reasons[lead.lost.reason].label, st.category or "", p.score,
                            p.breakdown,
                            last_touch(st, self.history.get(lead.id, ())),
-                           next_action(st, self.campaigns, self.derived.today) or "none: lost in the system")
+                           self.derived.next_actions[lead.id] or "none: lost in the system")
 
 
 def _options(derived: Derived, ranked: Sequence[Priority], rows: _Rows):
