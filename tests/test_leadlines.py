@@ -7,6 +7,8 @@ import re
 import textwrap
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from relead.intake.leads_text import item_text, parse_items
 from relead.read.leadlines import LayoutError, LeadLines, scan, split_leads
@@ -74,8 +76,13 @@ def test_one_scan_for_locating_for_workers_and_for_edits():
     assert marked.starts == [at + 1 for at in dashes] and marked[0][0] == layout.starts[0] + 1
 
 
-def test_scanned_lines_match_the_yaml_walk():
-    """Large leads files are located by scanning their text: the same lines as the YAML walk."""
+@pytest.mark.parametrize("block", [1 << 16, 100])
+def test_scanned_lines_match_the_yaml_walk(block, monkeypatch):
+    """Large leads files are located by scanning their text: the same lines as the YAML walk
+    (with the newlines counted in one block, and in many)."""
+    from relead.read import leadlines
+
+    monkeypatch.setattr(leadlines, "_BLOCK", block)
     text = (EXAMPLE / "leads.yaml").read_text(encoding="utf-8")
     text += textwrap.indent("- id: cy-diaz-initech\n  notes: |\n    email: x\n    lost: y\n  email: a@b.example\n"
                             "  lost:\n    note: |\n      reason: z\n    reason: price\n", "  ")
@@ -89,6 +96,21 @@ def test_scanned_lines_match_the_yaml_walk():
     lines = LeadLines.scan(text, len(data))
     assert lines is not None
     assert {p: lines.line(p) for p in paths} == locate(text, paths)
+
+
+@given(st.text(alphabet="a\n\r-", max_size=60), st.integers(1, 9))
+def test_a_line_is_counted_in_blocks_as_it_is_from_the_start(text, block):
+    """Newlines are counted a block at a time, not listed: the same line for every offset."""
+    from relead.read import leadlines
+
+    before = leadlines._BLOCK
+    leadlines._BLOCK = block
+    try:
+        lines = LeadLines(text, [])
+        assert [lines._line_at(at) for at in range(-2, len(text) + 3)] == \
+            [text.count("\n", 0, max(at, 0)) + 1 for at in range(-2, len(text) + 3)]
+    finally:
+        leadlines._BLOCK = before
 
 
 def test_split_leads_cuts_between_whole_leads():

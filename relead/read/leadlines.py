@@ -140,7 +140,7 @@ class LeadLines:
         self.text = text
         self.starts = starts      # offset of each lead's `- `
         self.layout = layout      # what scan() found, when it was kept: an edit of the file starts from it
-        self._newlines: list[int] | None = None
+        self._lines_before: list[int] | None = None     # newlines before each block of _BLOCK characters
 
     @classmethod
     def scan(cls, text: str, count: int) -> "LeadLines | None":
@@ -154,9 +154,18 @@ class LeadLines:
         return cls(layout.text, [at + layout.item_indent for at in layout.starts])
 
     def _line_at(self, offset: int) -> int:
-        if self._newlines is None:
-            self._newlines = [m.start() for m in re.finditer("\n", self.text)]
-        return bisect_right(self._newlines, offset - 1) + 1
+        # Newlines counted in blocks, not listed: a list of every newline's offset would be two
+        # million numbers (80 MB) for a 100,000-lead file, kept as long as the command runs.
+        text, before = self.text, self._lines_before
+        if before is None:
+            before, count = [], 0
+            for start in range(0, len(text) + 1, _BLOCK):
+                before.append(count)
+                count += text.count("\n", start, start + _BLOCK)
+            self._lines_before = before
+        offset = max(offset, 0)
+        block = min(offset // _BLOCK, len(before) - 1)
+        return before[block] + text.count("\n", block * _BLOCK, offset) + 1
 
     def line(self, path: tuple) -> int | None:
         """The line of ``("leads", index, key, subkey, ...)``; None if the path is not of that form."""
@@ -201,6 +210,9 @@ class LeadLines:
         # Its value ends before the next line indented no deeper than the key.
         nxt = re.compile(r"\n(?! {%d})(?= *[^ \r\n#])" % (col + 1)).search(text, at, end)
         return at, (nxt.start() if nxt else end), col
+
+
+_BLOCK = 1 << 16
 
 
 class Runs(list):
