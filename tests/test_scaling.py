@@ -104,8 +104,12 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("run_chars", [None, 400], ids=["runs-by-count", "runs-of-two-leads"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_problems_are_the_same_in_one_process_and_in_several(case, tmp_path, write_repo, forced_pool):
+def test_problems_are_the_same_in_one_process_and_in_several(case, run_chars, tmp_path, write_repo, forced_pool,
+                                                             monkeypatch):
+    if run_chars is not None:       # a large file is cut into runs of a size, many of them
+        monkeypatch.setattr(relead.read.load, "_RUN_CHARS", run_chars)
     special, files = CASES[case]
     root = write_repo(tmp_path / "repo", _leads(80, special), files=files)
     one = check_repository(root, today=TODAY, jobs=1)

@@ -267,7 +267,7 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
     cuts = {}
     for index, (file, text) in enumerate(texts):
         src.texts[file] = (text, 0)
-        pieces = round(8 * n * len(text) / total)
+        pieces = max(round(8 * n * len(text) / total), round(len(text) / _RUN_CHARS))
         runs = cuts[file] = split_leads(text, pieces) if pieces > 1 else None
         if runs is None:
             tasks.append((index, 0, len(text), 0, -1))
@@ -328,6 +328,11 @@ def _file_leads(src: _Sources, file: str, text: str, problems: Problems, ctx: _C
 
 
 _SHARED: tuple | None = None     # (texts, context), set before workers fork: they inherit it
+# A run of leads a worker parses at a time, at most: about 1,000 leads. Small runs share the work out
+# evenly to the end (the last one to finish is short), and their results cross the pipe in pieces
+# the allocator reuses: measured at 100,000 leads on 2 cores, runs of 3 MB (16 runs) left the
+# leads loaded 0.5 s later than runs of 0.5 MB (96 runs).
+_RUN_CHARS = 500_000
 
 
 class _Ids(dict):
