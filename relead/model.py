@@ -195,6 +195,11 @@ class Lead:
         return self.name or self.company
 
     @property
+    def first_reached(self) -> dt.date | None:
+        """The day it entered the funnel: the earliest of its stages' dates."""
+        return min(self.reached.values(), default=None)
+
+    @property
     def has_contact(self) -> bool:
         return bool(self.email or self.phone)
 

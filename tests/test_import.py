@@ -743,12 +743,21 @@ def test_any_bytes_are_read_or_refused_with_a_message(prefix, body, encoding):
         assert all(len(cells) == len(table.headers) for _, _, cells in table.rows)
 
 
-def test_a_crm_loss_older_than_the_known_lead_is_left_out_with_a_note(tmp_path):
-    """An older deal's loss for someone who came back later would make the lead invalid: not filled in."""
+@pytest.mark.parametrize("as_lead", [False, True], ids=["known", "lead"])
+def test_a_crm_loss_older_than_the_known_lead_is_left_out_with_a_note(as_lead):
+    """An older deal's loss for someone who came back later would make the lead invalid: not filled in.
+    What matching reads of a lead, a Lead of the model gives as a Known does (an import passes the
+    model's leads)."""
     from relead.intake.dedupe import Incoming, Known, plan
+    from relead.model import Lead
 
-    known = [Known("ann-arbor-tools", "Ann Arbor", "Arbor Tools", "ann@arbor.example", "",
-                   dt.date(2026, 10, 27))]
+    if as_lead:
+        known = [Lead("ann-arbor-tools", "leads.yaml", 0, "Ann Arbor", "Arbor Tools", email="ann@arbor.example",
+                      reached={"contacted": dt.date(2026, 11, 2), "new": dt.date(2026, 10, 27)})]
+        assert known[0].first_reached == dt.date(2026, 10, 27)
+    else:
+        known = [Known("ann-arbor-tools", "Ann Arbor", "Arbor Tools", "ann@arbor.example", "",
+                       dt.date(2026, 10, 27))]
     rows = [Incoming(2, {"email": "ann@arbor.example", "title": "Buyer",
                          "lost": {"date": dt.date(2025, 11, 17), "reason": "price"}}),
             Incoming(3, {"email": "ANN@arbor.example ", "lost": {"date": dt.date(2025, 11, 17), "reason": "price"}})]

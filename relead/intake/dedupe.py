@@ -80,7 +80,8 @@ def ahead(lead: Mapping[str, Any], phone164: str) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """An existing lead, as matching sees it."""
+    """An existing lead, as matching sees it (a :class:`relead.model.Lead` is one too: matching
+    reads only these attributes, and ``first_reached`` of the few leads a row matches)."""
 
     id: str
     name: str = ""

@@ -36,8 +36,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 def _fold(text: str) -> str:
     if text.isascii():      # most names: nothing to decompose or drop (an import folds tens of thousands)
         return text.translate(_FOLD).lower()
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    return "".join(c for c in text if c.isascii()).lower()
+    # what is not ASCII once decomposed (an accent, a letter of another script) is left out
+    return unicodedata.normalize("NFKD", text.translate(_FOLD)).encode("ascii", "ignore").decode("ascii").lower()
 
 
 def slug(text: str, *, company: bool = False) -> str:

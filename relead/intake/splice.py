@@ -29,7 +29,7 @@ from ..read.load import LEADS_FILE, Loaded
 from ..read.yamlparse import YamlSyntaxError, parse
 from .capture import FOLLOW_UP_BUSINESS_DAYS, business_days_after
 from .csv_table import ImportFailed
-from .dedupe import Incoming, Known, Plan, counts, plan
+from .dedupe import Incoming, Plan, counts, plan
 from .leads_text import add_keys, append_head, emit_appended, emit_lead, item_text, parse_items
 
 __all__ = ["Edited", "apply_incoming", "write_atomically"]
@@ -133,8 +133,6 @@ def apply_incoming(root: Path | str, loaded: Loaded, incoming: Sequence[Incoming
     model = loaded.model
     files = _read_files(root, loaded)
     position = {lead.id: (lead.file, lead.index) for lead in model.leads}
-    known = [Known(lead.id, lead.name, lead.company, lead.email, lead.phone,
-                   min(lead.reached.values(), default=None)) for lead in model.leads]
 
     def present(lead_id: str) -> set[str]:
         rel, index = position[lead_id]
@@ -143,7 +141,7 @@ def apply_incoming(root: Path | str, loaded: Loaded, incoming: Sequence[Incoming
 
     taken = set(position) | set(history_ids)
     follow_up = business_days_after(loaded.today, FOLLOW_UP_BUSINESS_DAYS, model.settings.sending)
-    p = plan(incoming, known, present=present, taken=taken, follow_up=follow_up)
+    p = plan(incoming, model.leads, present=present, taken=taken, follow_up=follow_up)
     if not p.new and not p.updates:
         return Edited(p, {}, False, tuple(notes))
 
