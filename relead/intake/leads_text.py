@@ -31,7 +31,7 @@ import yaml
 
 from .. import schema as S
 from ..read.leadlines import LEAD_DASH, Layout, LayoutError
-from ..read.yamlparse import YamlSyntaxError, parse
+from ..read.yamlparse import YamlSyntaxError, parse, parse_written
 
 __all__ = ["emit_lead", "emit_scalar", "append", "append_head", "emit_appended", "add_keys", "parse_items",
            "item_text", "KEY_ORDER"]
@@ -248,10 +248,12 @@ def item_text(layout: Layout, index: int) -> str:
     return layout.text[a:b]
 
 
-def parse_items(block: str) -> list:
-    """Parse lead lines (``- id: ...`` at any indentation) as a leads list: the leads they hold."""
+def parse_items(block: str, *, written: bool = False) -> list:
+    """Parse lead lines (``- id: ...`` at any indentation) as a leads list: the leads they hold.
+    ``written``: lines :func:`emit_lead` wrote, read back to compare with the leads it was given
+    (:func:`relead.read.yamlparse.parse_written`)."""
     try:
-        value = parse("leads:\n" + block)
+        value = (parse_written if written else parse)("leads:\n" + block)
     except YamlSyntaxError as exc:
         raise LayoutError(f"the edited lines do not parse: {exc.message} (line {exc.line - 1})") from None
     items = value.get("leads") if isinstance(value, dict) else None

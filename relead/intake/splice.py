@@ -311,11 +311,15 @@ def _append_run(span: tuple[int, int]) -> tuple[str, list[Problem] | None]:
     lay, new, rel, rules, first = _SHARED
     a, b = span
     text = emit_appended(lay, new[a:b], more=b < len(new))
+    expected = list(new[a:b])
     try:
-        items = parse_items(text)
+        # Read back the quick way; a text on which yaml-rs reads otherwise (a quoted time) the sure way.
+        items = parse_items(text, written=True)
+        if items != expected:
+            items = parse_items(text)
     except LayoutError:
         return text, None
-    if items != list(new[a:b]):
+    if items != expected:
         return text, None
     return text, _problems(new[a:b], rel, rules, first + a)
 
