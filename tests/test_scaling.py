@@ -62,6 +62,7 @@ def test_the_example_builds_to_the_same_bytes_in_one_process_and_in_several(tmp_
     assert sum(forced_pool) >= 3                    # the leads, derive, then the pages
     # the campaign statistics and the periods, made by a worker while the rest was derived
     assert two.checked.derived.ahead is not None and one.checked.derived.ahead is None
+    assert two.checked.derived.counted == one.checked.derived.counted is not None   # the channels, likewise
     three = build(EXAMPLE, tmp_path / "three", today=TODAY, jobs=3)
 
     files = _tree(tmp_path / "one")

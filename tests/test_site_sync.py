@@ -15,7 +15,6 @@ from relead.derive.campaign_stats import campaign_stats
 from relead.check import check_repository
 from relead.history import HEADER, Record, touch_id
 from relead.derive.plan import INTERESTED_STEP, REPLY_STEP
-from relead.derive.summary import channel_stats
 from site_builder.build import build
 from tests.outreach_helpers import lead_yaml
 
@@ -300,7 +299,7 @@ def test_summary_json_has_the_sync_lists_sorted(built):
 def test_channel_stats_do_not_count_sync_only_events_or_a_message_twice(make_repo):
     def stats(records):
         checked = check_repository(repo(make_repo, records), today=TODAY)
-        return channel_stats(checked.derived)
+        return checked.derived.channels
 
     sync_only = {"auto_reply", "soft_bounce", "policy_block", "complained", "opted_in", "sms_help"}
     full = stats(BASE + SYNC + PEOPLE)

@@ -47,14 +47,16 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from ..history import RESPONSE_EVENTS, History
 from ..model import Campaign, Model
-from ..vocab import CHANNELS
+from ..vocab import CHANNELS, SEND_CHANNELS, TASK_CHANNELS
 from .enrolment import INTERESTED_STEP, REPLY_STEP
-from .state import LeadState
+from .state import TOUCH_COUNTED, LeadState
 
 __all__ = [
     "Tally", "StepStats", "VariantStats", "CampaignStats", "HookStats", "TouchCurve", "Stats",
     "campaign_stats", "best", "ranking", "Ranking", "wilson_lower", "MIN_SENT", "TOUCH_BUCKETS",
+    "channel_counts",
 ]
 
 TOUCH_BUCKETS = 5          # touch numbers 1, 2, 3, 4 and 5 or later
@@ -359,3 +361,40 @@ def ranking(tallies: Mapping[str, Tally], *, min_sent: int = MIN_SENT) -> Rankin
 def best(tallies: Mapping[str, Tally], *, min_sent: int = MIN_SENT) -> str | None:
     """The key :func:`ranking` puts first; None when none has enough touches or answers to judge."""
     return ranking(tallies, min_sent=min_sent).best
+
+
+# A call nobody answered, a voicemail, a bounce, a wrong number is not the lead answering (and the
+# events only `make sync` writes are not in RESPONSE_EVENTS at all).
+_CHANNEL_RESPONSES = frozenset(RESPONSE_EVENTS) - {"bounced", "opted_out", "no_answer", "voicemail", "wrong_number"}
+
+
+def channel_counts(history: History) -> dict[str, dict[str, int]]:
+    """Per channel: touches sent and responses that followed them (summary.json's ``channels``).
+
+    A response recorded without a channel counts for the channel of the lead's
+    last touch before it. Only a lead's answers are responses: not what only
+    `make sync` records (an automatic reply, a soft bounce, a block, a spam
+    complaint, an SMS START or HELP), and one inbound message recorded twice (two
+    runners synced it: the same ``ref``) counts once.
+    """
+    stats = {c: {"sent": 0, "responses": 0} for c in SEND_CHANNELS + TASK_CHANNELS}
+    responses = _CHANNEL_RESPONSES
+    for records in history.by_lead.values():
+        last_channel = ""
+        seen: set[tuple[str, str]] | None = None
+        for rec in records:
+            if rec.event in TOUCH_COUNTED and rec.channel in stats:
+                stats[rec.channel]["sent"] += 1
+                last_channel = rec.channel
+            elif rec.event in responses:
+                if rec.ref:
+                    key = (rec.event, rec.ref)
+                    if seen is None:
+                        seen = set()
+                    elif key in seen:
+                        continue
+                    seen.add(key)
+                channel = rec.channel or last_channel
+                if channel in stats:
+                    stats[channel]["responses"] += 1
+    return stats

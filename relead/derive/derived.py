@@ -11,7 +11,7 @@ from ..gcpause import collector_paused
 from ..jobs import Mapped, jobs_for
 from ..model import Model
 from . import funnel as F
-from .campaign_stats import Stats, campaign_stats
+from .campaign_stats import Stats, campaign_stats, channel_counts
 from .hygiene import Hygiene, from_files, hygiene, next_actions
 from .periods import PeriodSummary, period_summaries
 from .priorities import Priority, rank
@@ -37,8 +37,9 @@ class Derived:
     next_actions: Mapping[str, str | None]     # lead id -> what happens next (hygiene.next_action)
     as_of: dt.datetime | None = None     # the settings' as_of, when it gave ``today`` (relead.clock)
     ahead: "_Ahead | None" = field(default=None, repr=False, compare=False)   # derive(site=True)
+    counted: Mapping[str, dict] | None = field(default=None, repr=False, compare=False)   # channels, likewise
 
-    # Two walks over every history record that only the dashboard and summary.json need (not
+    # Walks over every history record that only the dashboard and summary.json need (not
     # `make check`): made when first asked for (or by a worker ahead), then shared by every
     # page and export.
     @functools.cached_property
@@ -52,6 +53,11 @@ class Derived:
         """This week, month and quarter against the one before (:mod:`relead.derive.periods`)."""
         made = self._made_ahead
         return made[1] if made is not None else period_summaries(self.model, self.today, self.states)
+
+    @functools.cached_property
+    def channels(self) -> dict[str, dict[str, int]]:
+        """Per channel, touches sent and the answers that followed (:func:`campaign_stats.channel_counts`)."""
+        return dict(self.counted) if self.counted is not None else channel_counts(self.model.history)
 
     @functools.cached_property
     def _made_ahead(self) -> tuple[Stats, tuple[PeriodSummary, ...]] | None:
@@ -82,9 +88,9 @@ def _derive(model: Model, today: dt.date, as_of: dt.datetime | None = None, jobs
     global _MODEL
     _MODEL = model
     try:
-        # What hygiene finds in the files alone takes a worker while this process derives the
-        # states, counts and ranks.
-        with Mapped(_from_files, [None], jobs=2 if apart else 1) as mapped:
+        # What hygiene finds in the files alone (and, for a build, the channels' counts) takes a
+        # worker while this process derives the states, counts and ranks.
+        with Mapped(_from_files, [site], jobs=2 if apart else 1) as mapped:
             states = derive_states(model)
             if apart and site:
                 ahead = _Ahead(model, today, states)
@@ -98,13 +104,13 @@ def _derive(model: Model, today: dt.date, as_of: dt.datetime | None = None, jobs
                 weeks=F.weekly(values, settings, today),
                 recovery=F.recovery(values, settings),
                 priorities=rank(values, settings, today))
-            found, = mapped.results()
+            (found, counted), = mapped.results()
     finally:
         _MODEL = None
     derived["next_actions"] = actions = next_actions(states, model.campaigns, today)
     derived["hygiene"] = hygiene(states, model.campaigns, model.history, today,
                                  touch_target=settings.scoring.touch_target, found=found, actions=actions)
-    return Derived(model=model, today=today, states=states, as_of=as_of, ahead=ahead, **derived)
+    return Derived(model=model, today=today, states=states, as_of=as_of, ahead=ahead, counted=counted, **derived)
 
 
 _MODEL: Model | None = None       # set while the worker forks: it inherits it
@@ -139,7 +145,8 @@ def _site_numbers(_: None) -> tuple[Stats, tuple[PeriodSummary, ...]]:
             period_summaries(model, today, states))
 
 
-def _from_files(_: None) -> tuple:
+def _from_files(site: bool) -> tuple:
     # The model's leads have unique ids (relead.read.load drops a reused one), so they are the
-    # states' leads in the same order.
-    return from_files(_MODEL.leads, _MODEL.history)
+    # states' leads in the same order. For the dashboard, the channels' counts too: a walk over
+    # history the worker has time for (it is done before the states are).
+    return from_files(_MODEL.leads, _MODEL.history), channel_counts(_MODEL.history) if site else None

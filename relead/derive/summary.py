@@ -4,57 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..history import RESPONSE_EVENTS
-from ..vocab import SEND_CHANNELS, TASK_CHANNELS
 from . import periods as P
 from .campaign_stats import TOUCH_BUCKETS, ranking
 from .derived import Derived
 from .hygiene import CLOSED_CHANNELS
-from .state import TOUCH_COUNTED
 
-__all__ = ["summary", "channel_stats", "sync_summary"]
+__all__ = ["summary", "sync_summary"]
 
 
 def _num(x: float) -> float | int:
     """Whole numbers as ints, so 12000.0 prints as 12000."""
     return int(x) if float(x).is_integer() else round(x, 2)
-
-
-# A call nobody answered, a voicemail, a bounce, a wrong number is not the lead answering (and the
-# events only `make sync` writes are not in RESPONSE_EVENTS at all).
-_RESPONSES = frozenset(RESPONSE_EVENTS) - {"bounced", "opted_out", "no_answer", "voicemail", "wrong_number"}
-
-
-def channel_stats(derived: Derived) -> dict[str, dict[str, int]]:
-    """Per channel: touches sent and responses that followed them.
-
-    A response recorded without a channel counts for the channel of the lead's
-    last touch before it. Only a lead's answers are responses: not what only
-    `make sync` records (an automatic reply, a soft bounce, a block, a spam
-    complaint, an SMS START or HELP), and one inbound message recorded twice (two
-    runners synced it: the same ``ref``) counts once.
-    """
-    stats = {c: {"sent": 0, "responses": 0} for c in SEND_CHANNELS + TASK_CHANNELS}
-    responses = _RESPONSES
-    for records in derived.model.history.by_lead.values():
-        last_channel = ""
-        seen: set[tuple[str, str]] | None = None
-        for rec in records:
-            if rec.event in TOUCH_COUNTED and rec.channel in stats:
-                stats[rec.channel]["sent"] += 1
-                last_channel = rec.channel
-            elif rec.event in responses:
-                if rec.ref:
-                    key = (rec.event, rec.ref)
-                    if seen is None:
-                        seen = set()
-                    elif key in seen:
-                        continue
-                    seen.add(key)
-                channel = rec.channel or last_channel
-                if channel in stats:
-                    stats[channel]["responses"] += 1
-    return stats
 
 
 def sync_summary(derived: Derived) -> dict[str, Any]:
@@ -128,7 +88,7 @@ def summary(derived: Derived) -> dict[str, Any]:
                                for m in P.recovered_by_month(states, settings, derived.today)],
         "owner_backlog": P.owner_backlog(states, settings, derived.today),
         "campaigns": campaign_summary(derived),
-        "channels": channel_stats(derived),
+        "channels": derived.channels,
         "hygiene": {
             "no_next_action": list(hyg.no_next_action),
             "incomplete_overdue": list(hyg.incomplete_overdue),
