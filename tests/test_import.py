@@ -862,12 +862,13 @@ def test_runs_read_back_as_the_whole_file_does(monkeypatch):
     model = check_repository(EXAMPLE, today=TODAY).loaded.model
     rules = splice._Rules(model.settings, set(model.campaigns), TODAY, {"x": ("leads.yaml", 0)})
     with pytest.raises(ImportFailed) as runs:
-        splice._append_checked(lay, text, new, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"}, rules, 1)
+        splice._append_checked(splice._start_append(lay, new, "leads.yaml", rules, 1), lay, text, new, "leads.yaml",
+                               lay.starts[-1], {"id": "x", "name": "X"})
     assert runs.value.problems == whole.value.problems
     fine = [{"id": "a", "name": "A", "notes": "one\ntwo\n"}, {"id": "b", "name": "B"},
             {"id": "x", "name": "C", "reached": {"new": D("2026-01-05")}}]
-    body, parsed, found = splice._append_checked(lay, text, fine, "leads.yaml", lay.starts[-1],
-                                                 {"id": "x", "name": "X"}, rules, 1)
+    body, parsed, found = splice._append_checked(splice._start_append(lay, fine, "leads.yaml", rules, 1), lay, text,
+                                                 fine, "leads.yaml", lay.starts[-1], {"id": "x", "name": "X"})
     assert body == append(lay, fine) and parsed == fine
     # checked as make check checks them, numbered after the file's first check: the reused id is found
     assert [(p.path[1], p.message.split(";")[0]) for p in found if "already used" in p.message] == \

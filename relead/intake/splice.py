@@ -155,47 +155,53 @@ def apply_incoming(root: Path | str, loaded: Loaded, incoming: Sequence[Incoming
     by_file: dict[str, list[str]] = {}
     for lead_id in p.updates:
         by_file.setdefault(position[lead_id][0], []).append(lead_id)
-    for rel in sorted(set(by_file) | ({target} if p.new else set())):
-        f = files[rel]
-        lay = f.lay()
-        text = lay.text
-        last = len(f.ids) - 1
-        expected_last = f.raw(last) if last >= 0 else None
-        last_start = lay.block(last)[0] if last >= 0 else None
-        pieces: list[str] = []
-        prev = shift = 0
-        for lead_id in sorted(by_file.get(rel, ()), key=lambda i: position[i][1]):
-            index = position[lead_id][1]
-            fields = p.updates[lead_id]
-            expected = {**f.raw(index), **fields}
-            a, b = lay.block(index)
-            new, parsed, rebuilt = _edit_block(text[a:b], fields, expected, lay)
-            if rebuilt:
-                rewritten.append(lead_id)
-            if index == last:
-                expected_last, last_start = expected, a + shift
-            pieces += [text[prev:a], new]
-            shift += len(new) - (b - a)
-            prev = b
-            rows = p.update_rows.get(lead_id, ())
-            label = where(0) if rows == (0,) else f"row{'s' * (len(rows) > 1)} {', '.join(map(str, rows))}"
-            checks.append((rel, parsed, f"{label} ({lead_id}, updated)"))
-        pieces.append(text[prev:])
-        edited = "".join(pieces)
-        if last_start is not None and last not in [position[i][1] for i in by_file.get(rel, ())]:
-            last_start += shift
-        if rel == target and p.new:
-            first = sum(1 for c in checks if c[0] == rel)
-            body, parsed_new, found = _append_checked(lay, edited, p.new, rel, last_start, expected_last,
-                                                      rules, first)
-            new_text = ("\ufeff" if lay.bom else "") + body
-            if found is not None:
-                checked[rel] = (first, found)
-            for lead, parsed in zip(p.new, parsed_new):
-                checks.append((rel, parsed, f"{where(p.new_rows.get(lead['id'], 0))} ({lead['id']})"))
-        else:
-            new_text = ("\ufeff" if lay.bom else "") + edited
-        texts[rel] = new_text
+    started = None
+    if p.new:       # the workers write and check the new leads while this process edits the others
+        first_new = len(by_file.get(target, ()))
+        started = _start_append(files[target].lay(), p.new, target, rules, first_new)
+    try:
+        for rel in sorted(set(by_file) | ({target} if p.new else set())):
+            f = files[rel]
+            lay = f.lay()
+            text = lay.text
+            last = len(f.ids) - 1
+            expected_last = f.raw(last) if last >= 0 else None
+            last_start = lay.block(last)[0] if last >= 0 else None
+            pieces: list[str] = []
+            prev = shift = 0
+            for lead_id in sorted(by_file.get(rel, ()), key=lambda i: position[i][1]):
+                index = position[lead_id][1]
+                fields = p.updates[lead_id]
+                expected = {**f.raw(index), **fields}
+                a, b = lay.block(index)
+                new, parsed, rebuilt = _edit_block(text[a:b], fields, expected, lay)
+                if rebuilt:
+                    rewritten.append(lead_id)
+                if index == last:
+                    expected_last, last_start = expected, a + shift
+                pieces += [text[prev:a], new]
+                shift += len(new) - (b - a)
+                prev = b
+                rows = p.update_rows.get(lead_id, ())
+                label = where(0) if rows == (0,) else f"row{'s' * (len(rows) > 1)} {', '.join(map(str, rows))}"
+                checks.append((rel, parsed, f"{label} ({lead_id}, updated)"))
+            pieces.append(text[prev:])
+            edited = "".join(pieces)
+            if last_start is not None and last not in [position[i][1] for i in by_file.get(rel, ())]:
+                last_start += shift
+            if rel == target and p.new:
+                body, parsed_new, found = _append_checked(started, lay, edited, p.new, rel, last_start, expected_last)
+                new_text = ("\ufeff" if lay.bom else "") + body
+                if found is not None:
+                    checked[rel] = (first_new, found)
+                for lead, parsed in zip(p.new, parsed_new):
+                    checks.append((rel, parsed, f"{where(p.new_rows.get(lead['id'], 0))} ({lead['id']})"))
+            else:
+                new_text = ("\ufeff" if lay.bom else "") + edited
+            texts[rel] = new_text
+    finally:
+        if started is not None:
+            started.close()
 
     _check_leads(checks, rules, checked)
     if not dry_run:
@@ -281,20 +287,26 @@ class _Rules:
     seen: dict[str, tuple[str, int]]      # every other lead's id -> (file, index)
 
 
-def _append_checked(lay: Layout, edited: str, new: Sequence[dict], rel: str, tail_from: int | None,
-                    expected_last: dict | None, rules: _Rules,
-                    first: int) -> tuple[str, list[dict], list[Problem] | None]:
-    """``edited`` (no BOM) with ``new`` appended, the new leads as parsed from the result, and
-    their problems (indexes from ``first`` on, as :func:`_check_leads` counts this file's
-    checks), or None when they were not checked.
+def _start_append(lay: Layout, new: Sequence[dict], rel: str, rules: _Rules, first: int) -> _Started:
+    """The new leads' runs (:func:`_append_run`), started before the leads being updated are
+    edited, so that the workers write and check them meanwhile. ``first``: the checks of
+    this file before them (one per lead updated in it)."""
+    return _Started(_append_run, *_runs(len(new)), (lay, new, rel, rules, first))
 
-    The new leads are written, read back and checked in runs (in several processes when
-    there are many, :mod:`relead.jobs`), the file's last lead with the first new one. Should
-    any of that not read back as intended, the whole tail is read as one, for the
-    report to be the one :func:`_check_append` gives, and nothing is checked here.
+
+def _append_checked(started: _Started, lay: Layout, edited: str, new: Sequence[dict], rel: str,
+                    tail_from: int | None, expected_last: dict | None) -> tuple[str, list[dict], list[Problem] | None]:
+    """``edited`` (no BOM) with ``new`` appended, the new leads as parsed from the result, and
+    their problems (indexes on from the file's updated leads, as :func:`_check_leads` counts
+    this file's checks), or None when they were not checked.
+
+    The new leads are written, read back and checked in runs (``started``: in several
+    processes when there are many, :mod:`relead.jobs`), the file's last lead with the first
+    new one. Should any of that not read back as intended, the whole tail is read as one,
+    for the report to be the one :func:`_check_append` gives, and nothing is checked here.
     """
     head = append_head(lay, edited)
-    results = _mapped(_append_run, *_runs(len(new)), (lay, new, rel, rules, first))
+    results = started.results()
     body = head + "".join(text for text, _ in results)
     if any(found is None for _, found in results) or not _reads_back(
             head + emit_appended(lay, new[:1], more=len(new) > 1), tail_from, expected_last, new[:1], rel):
@@ -391,16 +403,33 @@ def _runs(count: int) -> tuple[list[tuple[int, int]], int]:
     return list(zip(bounds, bounds[1:])), jobs if pieces > 1 else 1
 
 
-def _mapped(fn: Callable, spans: list[tuple[int, int]], jobs: int, shared: tuple) -> list:
+class _Started:
     """``fn`` over ``spans`` (:class:`relead.jobs.Mapped`, this process one of the ``jobs``), with
-    ``shared`` where ``fn`` finds it."""
-    global _SHARED
-    _SHARED = shared
-    try:
-        with Mapped(fn, spans, jobs=jobs, workers=jobs - 1) as mapped:
-            return list(mapped.results())
-    finally:
+    ``shared`` where ``fn`` finds it: the workers start now, :meth:`results` waits for them."""
+
+    def __init__(self, fn: Callable, spans: list[tuple[int, int]], jobs: int, shared: tuple):
+        global _SHARED
+        _SHARED = shared
+        try:
+            self._mapped = Mapped(fn, spans, jobs=jobs, workers=jobs - 1)
+        except BaseException:
+            _SHARED = None
+            raise
+
+    def results(self) -> list:
+        try:
+            return list(self._mapped.results())
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        global _SHARED
+        self._mapped.close()
         _SHARED = None
+
+
+def _mapped(fn: Callable, spans: list[tuple[int, int]], jobs: int, shared: tuple) -> list:
+    return _Started(fn, spans, jobs, shared).results()
 
 
 def write_atomically(path: Path, data: bytes) -> None:
