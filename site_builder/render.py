@@ -156,7 +156,28 @@ def environment(root: Path) -> jinja2.Environment:
     env.filters["signed"] = _signed
     env.filters["money"] = views.money
     env.filters["label"] = views.label
+    env.globals["nav_links"] = _NavLinks(env)
     return env
+
+
+class _NavLinks:
+    """base.html's navigation links: the same for every page as deep in the site with the same
+    page active (58,000 lead pages share one), so rendered once for each."""
+
+    def __init__(self, env: jinja2.Environment):
+        self._env = env
+        self._made: dict[tuple[int, str, str], tuple[tuple, Markup]] = {}
+
+    def __call__(self, chrome) -> Markup:
+        # The pages share one tuple of items: known by its id (hashing its items each time would
+        # cost what is saved), and kept, so that the id is not another's later.
+        nav = chrome.nav
+        key = (id(nav), chrome.root, chrome.active)
+        made = self._made.get(key)
+        if made is None or made[0] is not nav:
+            made = self._made[key] = nav, self._env.get_template("_partials.html").module.nav_items(
+                nav, chrome.root, chrome.active)
+        return made[1]
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

@@ -331,7 +331,7 @@ def _variables(env: jinja2.Environment, name: str) -> set[str]:
     ast = env.parse(source)
     imported = {node.target for node in ast.find_all(jinja2.nodes.Import)}
     macros = {node.name for node in ast.find_all(jinja2.nodes.Macro)}
-    return jinja2.meta.find_undeclared_variables(ast) - imported - macros
+    return jinja2.meta.find_undeclared_variables(ast) - imported - macros - set(env.globals)
 
 
 @pytest.mark.parametrize("name", sorted(contexts.PAGES))
