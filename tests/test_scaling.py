@@ -98,6 +98,9 @@ CASES = {
     "duplicate key": ({30: {"name": "A\n    name: B"}}, {}),
     # A quoted text that goes on at the items' column: cut there, a run holds one lead too many.
     "quoted": ({20: {"notes": '"first line\n  - id: not-a-lead"'}}, {}),
+    # Something after the leads (a key the file may not have): the run that holds it does not
+    # parse, and the file is read whole.
+    "after the leads": ({}, {"leads/more.yaml": _leads(30, {}) + "\nextra: 1\n"}),
     # No errors at all, and a second file of leads.
     "valid": ({}, {"leads/more.yaml": _leads(5, {i: {"id": f"more-{i}"} for i in range(5)})}),
     # A file that is not YAML beside one that is.

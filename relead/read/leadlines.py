@@ -26,7 +26,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-__all__ = ["LayoutError", "Layout", "scan", "LEAD_DASH", "LeadLines", "Runs", "split_leads"]
+__all__ = ["LayoutError", "Layout", "scan", "check_rest", "LEAD_DASH", "LeadLines", "Runs", "split_leads"]
 
 
 class LayoutError(ValueError):
@@ -59,11 +59,13 @@ LEAD_DASH = re.compile(r"(?P<ind> *)-(?P<gap>[ ]+)(?P<first>[^\s#])|(?P<ind2> *)
 _FIRST_CONTENT = re.compile(r"^(?P<ind>[ \t]*)(?=[^ \t\r\n#])", re.MULTILINE)
 
 
-def scan(text: str) -> Layout:
+def scan(text: str, *, whole: bool = True) -> Layout:
     """Find the ``leads:`` list and where each lead starts; :class:`LayoutError` if it is not a block list.
 
     Comments and blank lines aside, only lines indented no deeper than the leads' ``-``
     matter; a document start (``---``) or a directive (``%``) may come before ``leads:``.
+    Not ``whole``: that no line after the first lead is something else is left to
+    :func:`check_rest` (a tenth of a second at 100,000 leads, which parsing can go without).
     """
     bom = text.startswith("\ufeff")
     if bom:
@@ -99,13 +101,12 @@ def scan(text: str) -> Layout:
         if "\t" in m.group("ind"):
             raise LayoutError(f"line {text.count(chr(10), 0, m.start()) + 1}: indented with a tab")
         item_indent = len(m.group("ind"))
-        item = "[ ]{%d}-(?:[ \t]|\r?\n|\r?$)" % item_indent
+        item = _item(item_indent)
+        if not re.compile(item).match(text, m.start()):
+            raise LayoutError(f"line {text.count(chr(10), 0, m.start()) + 1}: something other than a lead "
+                              "follows the leads")
         # Two searches for a line start, in C, not a look at every line in Python: the first line
-        # as shallow as the leads' `-` that is not one of them, then those lines.
-        other = re.compile(r"\n(?=[ \t]{0,%d}[^ \t\r\n#])(?!%s)" % (item_indent, item)).search(text, m.start() - 1)
-        if other is not None:
-            line = text.count("\n", 0, other.start() + 1) + 1
-            raise LayoutError(f"line {line}: something other than a lead follows the leads")
+        # as shallow as the leads' `-` that is not one of them (check_rest), then those lines.
         starts = [hit.start() + 1 for hit in re.compile(r"\n(?=%s)" % item).finditer(text, m.start() - 1)]
         d = LEAD_DASH.match(text, starts[0])
         if d and d.group("first"):
@@ -115,8 +116,25 @@ def scan(text: str) -> Layout:
     blank_between = True
     if len(starts) > 1:
         blank_between = any(_blank_before(text, s) for s in starts[1:50])
-    return Layout(text, key.start(), key.end(), rest == "[]", tuple(starts), item_indent, key_indent,
-                  blank_between, newline, bom)
+    layout = Layout(text, key.start(), key.end(), rest == "[]", tuple(starts), item_indent, key_indent,
+                    blank_between, newline, bom)
+    if whole and starts:
+        check_rest(layout)
+    return layout
+
+
+def _item(indent: int) -> str:
+    return "[ ]{%d}-(?:[ \t]|\r?\n|\r?$)" % indent
+
+
+def check_rest(layout: Layout) -> None:
+    """:class:`LayoutError` if a line after the first lead, as shallow as the leads' ``-``, is not one."""
+    text, indent = layout.text, layout.item_indent
+    other = re.compile(r"\n(?=[ \t]{0,%d}[^ \t\r\n#])(?!%s)" % (indent, _item(indent))).search(
+        text, layout.starts[0] - 1)
+    if other is not None:
+        line = text.count("\n", 0, other.start() + 1) + 1
+        raise LayoutError(f"line {line}: something other than a lead follows the leads")
 
 
 def _blank_before(text: str, start: int) -> bool:
@@ -222,7 +240,7 @@ class Runs(list):
     layout: Layout
 
 
-def split_leads(text: str, pieces: int) -> Runs | None:
+def split_leads(text: str, pieces: int, *, whole: bool = True) -> Runs | None:
     """Cut a leads file written the usual way into about ``pieces`` runs of whole leads.
 
     Each run is ``(start, end, first lead's index, leads in it)``: ``text[start:end]`` is
@@ -230,10 +248,11 @@ def split_leads(text: str, pieces: int) -> Runs | None:
     Parsed after a ``leads:`` line, a run gives the same leads as the whole file, and
     the caller checks that it holds as many leads as it should (a ``-`` at the item
     column inside a quoted text would break that, and the caller then parses whole).
-    None when :func:`scan` cannot read the file, or it has no leads.
+    None when :func:`scan` cannot read the file, or it has no leads. ``whole``: as :func:`scan`'s
+    (without it, a line after the leads is found by the runs that hold it: they do not parse).
     """
     try:
-        layout = scan(text)
+        layout = scan(text, whole=whole)
     except LayoutError:
         return None
     shift = 1 if layout.bom else 0          # the layout's offsets are into the text without it

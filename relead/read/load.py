@@ -20,7 +20,7 @@ from ..jobs import MIN_LEADS_BYTES, Mapped, jobs_for
 from ..model import Model, Settings
 from ..problems import Problem, Problems
 from .content import campaign_from, message_from, page_from, split_front_matter
-from .leadlines import LeadLines, split_leads
+from .leadlines import LayoutError, LeadLines, check_rest, split_leads
 from .leads import check_not_emptied, duplicate_id, leads_from
 from .safepath import OUTSIDE_FIX, not_utf8, outside
 from .settings import settings_from
@@ -268,7 +268,7 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
     for index, (file, text) in enumerate(texts):
         src.texts[file] = (text, 0)
         pieces = max(round(8 * n * len(text) / total), round(len(text) / _RUN_CHARS))
-        runs = cuts[file] = split_leads(text, pieces) if pieces > 1 else None
+        runs = cuts[file] = split_leads(text, pieces, whole=False) if pieces > 1 else None
         if runs is None:
             tasks.append((index, 0, len(text), 0, -1))
         else:
@@ -277,6 +277,9 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
     _SHARED = (texts, ctx)
     try:
         with Mapped(_validate_run, tasks, jobs=n, workers=n - 1) as mapped:
+            for file, runs in cuts.items():
+                if runs is not None and not _rest_is_leads(runs.layout):
+                    cuts[file] = None       # its lines are not kept for locating and editing
             later = Problems()
             records = read_history(root / "history", later, rel_to=root) if history else History()
             if meanwhile is not None:
@@ -314,6 +317,16 @@ def _leads_and_history(root: Path, src: _Sources, texts: list[tuple[str, str]], 
                 src.lead_lines[file] = LeadLines(text, runs.starts, runs.layout)
     problems.items.extend(later.items)
     return leads, records
+
+
+def _rest_is_leads(layout) -> bool:
+    """Nothing but leads after the first one (split_leads left it to be seen once the workers
+    started; a run that holds something else does not parse, and its file is read whole)."""
+    try:
+        check_rest(layout)
+    except LayoutError:
+        return False
+    return True
 
 
 def _file_leads(src: _Sources, file: str, text: str, problems: Problems, ctx: _Context, seen: dict) -> list:
