@@ -37,7 +37,7 @@ class Derived:
     next_actions: Mapping[str, str | None]     # lead id -> what happens next (hygiene.next_action)
     as_of: dt.datetime | None = None     # the settings' as_of, when it gave ``today`` (relead.clock)
     ahead: "_Ahead | None" = field(default=None, repr=False, compare=False)   # derive(site=True)
-    counted: Mapping[str, dict] | None = field(default=None, repr=False, compare=False)   # channels, likewise
+    counted: dict[str, dict[str, int]] | None = field(default=None, repr=False, compare=False)   # channels, likewise
 
     # Walks over every history record that only the dashboard and summary.json need (not
     # `make check`): made when first asked for (or by a worker ahead), then shared by every
@@ -57,7 +57,7 @@ class Derived:
     @functools.cached_property
     def channels(self) -> dict[str, dict[str, int]]:
         """Per channel, touches sent and the answers that followed (:func:`campaign_stats.channel_counts`)."""
-        return dict(self.counted) if self.counted is not None else channel_counts(self.model.history)
+        return self.counted if self.counted is not None else channel_counts(self.model.history)
 
     @functools.cached_property
     def _made_ahead(self) -> tuple[Stats, tuple[PeriodSummary, ...]] | None:
