@@ -188,11 +188,14 @@ def test_generic_csv_with_a_mapping_file(repo):
 
 
 def test_importing_the_same_file_again_changes_nothing(repo):
-    _import(repo, "pipedrive-deals.csv")
+    first = _import(repo, "pipedrive-deals.csv")
     text = (repo / "leads.yaml").read_bytes()
     edited = _import(repo, "pipedrive-deals.csv")
     assert edited.counts["added"] == 0 and edited.counts["updated"] == 0
     assert not edited.texts and (repo / "leads.yaml").read_bytes() == text
+    # each hands back the repository as it loaded it, before its edit
+    before = {lead.id for lead in first.before.model.leads}
+    assert {lead.id for lead in edited.before.model.leads} == before | set(first.plan.new_rows)
 
 
 def test_dry_run_reports_and_writes_nothing(repo):
