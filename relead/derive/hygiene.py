@@ -49,8 +49,11 @@ def next_actions(states: Mapping[str, LeadState], campaigns: Mapping[str, Campai
     """:func:`next_action` of every lead, by id: worked out once for the checks, the lead pages
     and the exports. A text many leads share (``campaign nurture``) is one object."""
     shared: dict[str | None, str | None] = {}
-    return {lead_id: shared.setdefault(action, action)
-            for lead_id, action in ((lead_id, next_action(st, campaigns, today)) for lead_id, st in states.items())}
+    actions = {}
+    for lead_id, st in states.items():
+        action = next_action(st, campaigns, today)
+        actions[lead_id] = shared.setdefault(action, action)
+    return actions
 
 
 def _rest(state: LeadState, campaigns: Mapping[str, Campaign]) -> tuple[str, dt.date, str] | None:

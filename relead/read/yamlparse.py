@@ -29,7 +29,8 @@ try:
 except ImportError:  # pragma: no cover - the fallback is PyYAML
     _yaml_rs = None
 
-__all__ = ["YamlSyntaxError", "parse", "parse_written", "parse_checked", "locate", "duplicate_keys", "fast_parser_available"]
+__all__ = ["YamlSyntaxError", "parse", "parse_written", "parse_checked", "locate", "duplicate_keys",
+           "fast_parser_available"]
 
 Path = tuple  # of str keys and int indexes
 
@@ -157,10 +158,10 @@ def parse(text: str) -> Any:
 
 def parse_written(text: str) -> Any:
     """``text`` that relead wrote itself, read by yaml-rs without the look for constructs the
-    two parsers read differently (a fifth of the time). Only for a caller that compares what it
-    gets with the values it wrote, and calls :func:`parse` when they differ: the writer puts a
-    scalar bare only where PyYAML's own resolvers read it as that text
-    (:mod:`relead.intake.leads_text`), so a reading that matches is PyYAML's too."""
+    two parsers read differently (which takes about as long as the parse). Only for a caller
+    that compares what it gets with the values it wrote, and calls :func:`parse` when they
+    differ: the writer puts a scalar bare only where PyYAML's own resolvers read it as that
+    text (:mod:`relead.intake.leads_text`), so a reading that matches is PyYAML's too."""
     if _yaml_rs is not None:
         try:
             return _yaml_rs.loads(text)
